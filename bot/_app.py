@@ -1,0 +1,193 @@
+"""Building the python-telegram-bot Application, and running it as ``newsqa bot``."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import os
+import re
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from telegram import BotCommand
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, JobQueue
+from telegram.request import BaseRequest
+
+from bot import _texts
+from bot._handlers import ALLOWED_UPDATES, QABot
+from bot._secrets import install_redaction, read_token, redact
+from bot._types import RetrieverLike
+
+if TYPE_CHECKING:
+    from retrieval import Config
+
+__all__ = ["BotApplication", "build_application", "check_bot_config", "run_bot"]
+
+logger = logging.getLogger(__name__)
+
+BotApplication: TypeAlias = Application[
+    ExtBot[None],
+    ContextTypes.DEFAULT_TYPE,
+    dict[Any, Any],
+    dict[Any, Any],
+    dict[Any, Any],
+    JobQueue[ContextTypes.DEFAULT_TYPE],
+]
+
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def build_application(
+    config: Config,
+    retriever: RetrieverLike,
+    token: str,
+    *,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+) -> BotApplication:
+    """The bot as an :class:`~telegram.ext.Application`, not yet started.
+
+    ``request``/``updates_request`` replace PTB's HTTP layer (tests pass a stub).
+    """
+    cfg = config.bot
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(cfg.base_url)
+        .base_file_url(cfg.base_file_url)
+        .concurrent_updates(max(1, cfg.concurrent_updates))
+        .post_init(_post_init)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(updates_request or request)
+    app = builder.build()
+    QABot(
+        retriever,
+        rate_limit_count=cfg.rate_limit_count,
+        rate_limit_seconds=cfg.rate_limit_seconds,
+        allowed_chat_ids=cfg.allowed_chat_ids,
+        admin_chat_ids=cfg.admin_chat_ids,
+        hits_per_page=cfg.hits_per_page,
+        max_hits=cfg.max_hits,
+        remembered_chats=cfg.remembered_chats,
+    ).register(app)
+    return app
+
+
+async def _post_init(app: BotApplication) -> None:
+    """Publish the command menu; a failure is only a warning."""
+    try:
+        await app.bot.set_my_commands([BotCommand(name, text) for name, text in _texts.COMMANDS])
+    except TelegramError as exc:
+        logger.warning("could not publish the command menu: %s", exc)
+    logger.info("bot @%s is up", app.bot.username)
+
+
+def check_bot_config(config: Config) -> str:
+    """A one-line problem with ``config.bot``, or an empty string when it is usable."""
+    cfg = config.bot
+    if cfg.mode not in {"polling", "webhook"}:
+        return f"bot.mode must be 'polling' or 'webhook', not {cfg.mode!r}"
+    if not cfg.base_url.startswith(("http://", "https://")):
+        return f"bot.base_url must be an http(s) URL, not {cfg.base_url!r}"
+    if cfg.hits_per_page < 1 or cfg.max_hits < 1:
+        return "bot.hits_per_page and bot.max_hits must be at least 1"
+    if cfg.rate_limit_count > 0 and cfg.rate_limit_seconds <= 0:
+        return "bot.rate_limit_seconds must be positive (or set bot.rate_limit_count = 0)"
+    if cfg.webhook_secret_token and not _SECRET_RE.fullmatch(cfg.webhook_secret_token):
+        return "bot.webhook_secret_token must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+    if cfg.mode == "webhook":
+        if not cfg.webhook_url.startswith(("http://", "https://")):
+            return "bot.webhook_url must be set to the public http(s) URL in webhook mode"
+        if not 0 < cfg.webhook_port < 65536:
+            return f"bot.webhook_port must be a TCP port, not {cfg.webhook_port}"
+        if importlib.util.find_spec("tornado") is None:
+            return (
+                "webhook mode needs the webhooks extra: "
+                "pip install 'python-telegram-bot[webhooks]==22.8'"
+            )
+    return ""
+
+
+def _fail(line: str) -> None:
+    """The one line a failed start-up prints (stderr: logging may not be set up)."""
+    sys.stderr.write(f"newsqa bot: error: {line}\n")
+    sys.stderr.flush()
+
+
+def run_bot(config: Config, *, environ: Mapping[str, str] | None = None) -> int:
+    """Run the bot until SIGINT/SIGTERM; the process exit code.
+
+    0 after a clean stop; 2 for a missing, malformed or rejected token or an unusable
+    ``[bot]`` configuration; 1 when the index cannot be loaded or the Bot API cannot
+    be reached at start-up.
+    """
+    token, problem = read_token(os.environ if environ is None else environ)
+    if problem:
+        _fail(problem)
+        return EXIT_USAGE
+    problem = check_bot_config(config)
+    if problem:
+        _fail(problem)
+        return EXIT_USAGE
+    cfg = config.bot
+    secrets = (token, cfg.webhook_secret_token)
+    install_redaction(secrets, config.log_level)
+    if cfg.mode == "webhook" and not cfg.webhook_secret_token:
+        logger.warning(
+            "webhook mode without bot.webhook_secret_token: anyone who finds the "
+            "URL can post fake updates"
+        )
+
+    from retrieval import NewsqaError, Retriever  # the model stack loads only here
+
+    try:
+        retriever = Retriever.open(config)
+    except NewsqaError as exc:
+        _fail(f"cannot load the index: {exc}")
+        return EXIT_FAILURE
+    app = build_application(config, retriever, token)
+    logger.info(
+        "serving %d articles (%d chunks) by %s",
+        retriever.info.articles,
+        retriever.info.chunks,
+        cfg.mode,
+    )
+    # A fresh loop each run: PTB closes the one it runs on, and a closed loop left as the
+    # current one would break a second run_bot in the same process.
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    try:
+        if cfg.mode == "webhook":
+            app.run_webhook(
+                listen=cfg.webhook_listen,
+                port=cfg.webhook_port,
+                url_path=cfg.webhook_path,
+                webhook_url=cfg.webhook_url,
+                secret_token=cfg.webhook_secret_token or None,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=cfg.drop_pending_updates,
+            )
+        else:
+            app.run_polling(
+                poll_interval=cfg.poll_interval,
+                timeout=cfg.poll_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=cfg.drop_pending_updates,
+            )
+    except InvalidToken:
+        _fail("Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped?)")
+        return EXIT_USAGE
+    except (TelegramError, OSError) as exc:
+        _fail(f"cannot serve the bot: {redact(str(exc), secrets)}")
+        return EXIT_FAILURE
+    finally:
+        asyncio.set_event_loop(None)
+    logger.info("bot stopped")
+    return EXIT_OK

@@ -1,0 +1,69 @@
+"""The shapes the bot needs from retrieval, as structural protocols.
+
+:class:`retrieval.Retriever`, :class:`retrieval.Answer`, :class:`retrieval.Hit` and
+:class:`retrieval.IndexInfo` satisfy them; tests pass small fakes. Keeping the bot on
+these protocols means importing :mod:`bot` does not load the model stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+__all__ = ["AnswerLike", "HitLike", "IndexInfoLike", "RetrieverLike"]
+
+
+class HitLike(Protocol):
+    """One quoted paragraph (see :class:`retrieval.Hit`)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def section(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def highlight_span(self) -> tuple[int, int]: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def date(self) -> str: ...
+
+
+class AnswerLike(Protocol):
+    """The outcome of one question (see :class:`retrieval.Answer`)."""
+
+    @property
+    def confident(self) -> bool: ...
+    @property
+    def hits(self) -> Sequence[HitLike]: ...
+    @property
+    def notice(self) -> str: ...
+
+
+class IndexInfoLike(Protocol):
+    """A summary of the served index (see :class:`retrieval.IndexInfo`)."""
+
+    @property
+    def articles(self) -> int: ...
+    @property
+    def chunks(self) -> int: ...
+    @property
+    def newest_date(self) -> str: ...
+    @property
+    def generation(self) -> str: ...
+
+
+class RetrieverLike(Protocol):
+    """What the bot calls: :class:`retrieval.Retriever`'s ``ask``, ``reload`` and ``info``."""
+
+    def ask(self, question: str, k: int | None = None) -> AnswerLike:
+        """Search synchronously (CPU-bound, thread-safe); never raises for a bad question."""
+        ...
+
+    def reload(self) -> bool:
+        """Switch to a rebuilt index; True if it switched."""
+        ...
+
+    @property
+    def info(self) -> IndexInfoLike: ...

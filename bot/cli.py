@@ -1,0 +1,323 @@
+"""The ``newsqa`` command line: a thin layer over the library functions.
+
+Expected failures (no index yet, unreadable config, a model mismatch, ...) print one
+line to stderr and exit non-zero; tracebacks are for bugs only (``-v`` shows them
+for expected failures too). Heavy modules are imported only by the commands that
+need them, so ``newsqa --help`` and ``newsqa index status`` are instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+from index import Config, NewsqaError, load_config
+
+if TYPE_CHECKING:
+    from retrieval import Answer
+
+__all__ = ["main"]
+
+logger = logging.getLogger("newsqa")
+
+_BOLD, _RESET = "\033[1m", "\033[0m"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsqa",
+        description="Answer Chinese questions from a news archive with quoted paragraphs.",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML settings (default: $NEWSQA_CONFIG, else built-in defaults)",
+    )
+    parser.add_argument("--index", metavar="DIR", help="index folder (overrides index.dir)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    idx = sub.add_parser("index", help="build or inspect the index")
+    idx_sub = idx.add_subparsers(dest="index_command", required=True, metavar="ACTION")
+    build = idx_sub.add_parser("build", help="build or incrementally update the index")
+    build.add_argument(
+        "--corpus",
+        metavar="PATH",
+        action="append",
+        help="file or folder to index (repeatable; overrides corpus.paths)",
+    )
+    build.add_argument("--full", action="store_true", help="re-embed everything")
+    build.add_argument("--json", action="store_true", help="print the report as JSON")
+    status = idx_sub.add_parser("status", help="show the served index")
+    status.add_argument("--json", action="store_true")
+
+    corpus = sub.add_parser("corpus", help="check what ingestion finds")
+    corpus_sub = corpus.add_subparsers(dest="corpus_command", required=True, metavar="ACTION")
+    inspect = corpus_sub.add_parser("inspect", help="articles, titles, sections, authors")
+    inspect.add_argument("paths", nargs="+", metavar="PATH")
+    inspect.add_argument("--json", action="store_true")
+
+    ask = sub.add_parser("ask", help="answer a question")
+    ask.add_argument("question", nargs="?", help="the question (Chinese)")
+    ask.add_argument("-k", type=int, default=None, metavar="N", help="number of hits")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("--batch", metavar="FILE", help="one question per line ('-' for stdin)")
+
+    ev = sub.add_parser("eval", help="measure retrieval quality and latency")
+    ev.add_argument("--queries", required=True, metavar="Q.jsonl")
+    ev.add_argument("--passages", metavar="P.jsonl", help="build the index from these passages")
+    ev.add_argument(
+        "--corpus",
+        metavar="PATH",
+        action="append",
+        help="build the evaluation index from these pages instead of using --index",
+    )
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--failures", action="store_true", help="list the queries missed at rank 1")
+
+    sub.add_parser("bot", help="run the Telegram bot (token from $TELEGRAM_BOT_TOKEN)")
+    return parser
+
+
+def _setup_logging(args: argparse.Namespace, config: Config) -> None:
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else None
+    logging.basicConfig(
+        level=level or getattr(logging, config.log_level.upper(), logging.INFO),
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "sentence_transformers",
+        "transformers",
+        "jieba",
+        "bm25s",
+        "faiss",
+        "urllib3",
+        "filelock",
+    ):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+        config = config.with_section("index", dir=args.index)
+        _setup_logging(args, config)
+        return _dispatch(args, config)
+    except NewsqaError as exc:
+        if args.verbose:
+            logger.exception("failed")
+        print(f"newsqa: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("newsqa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _dispatch(args: argparse.Namespace, config: Config) -> int:
+    if args.command == "index":
+        if args.index_command == "build":
+            return _cmd_build(args, config)
+        return _cmd_status(args, config)
+    if args.command == "corpus":
+        return _cmd_inspect(args)
+    if args.command == "ask":
+        return _cmd_ask(args, config)
+    if args.command == "eval":
+        return _cmd_eval(args, config)
+    from bot import run_bot
+
+    return run_bot(config)
+
+
+def _cmd_build(args: argparse.Namespace, config: Config) -> int:
+    from index import build_index
+
+    if args.corpus:
+        config = config.with_section("corpus", paths=tuple(os.path.abspath(p) for p in args.corpus))
+    report = build_index(config, full=args.full, show_progress=sys.stderr.isatty())
+    if args.json:
+        _print_json({k: getattr(report, k) for k in report.__slots__})
+        return 0
+    print(
+        f"index {report.generation}: {report.articles} articles, {report.chunks} chunks "
+        f"from {report.files} files\n"
+        f"  added {report.added}, changed {report.changed}, removed {report.removed}, "
+        f"unchanged {report.unchanged} (embedded {report.embedded}) in {report.seconds:.1f}s"
+    )
+    if report.reason:
+        print(f"  full rebuild: {report.reason}")
+    if report.warnings:
+        print(f"  {len(report.warnings)} file(s) or records skipped (see warnings above)")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace, config: Config) -> int:
+    from index import index_status
+
+    info = index_status(config)
+    if args.json:
+        _print_json({k: getattr(info, k) for k in info.__slots__})
+        return 0
+    print(f"index: {info.path} (generation {info.generation}, built {info.built_at})")
+    print(f"  {info.articles} articles, {info.chunks} chunks; newest {info.newest_date or '-'}")
+    print(f"  model {info.model}; vectors {info.vector_index}")
+    return 0
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from index import inspect_corpus
+
+    corpus = inspect_corpus(args.paths)
+    if args.json:
+        _print_json(
+            {
+                "files": [
+                    {
+                        "path": f.path,
+                        "skipped": f.skipped,
+                        "warnings": list(f.warnings),
+                        "duplicates_dropped": f.duplicates_dropped,
+                        "articles": [
+                            {
+                                "article_id": a.article_id,
+                                "title": a.title,
+                                "author": a.author,
+                                "date": a.date,
+                                "paragraphs": len(a.paragraphs),
+                                "sections": _sections(a.paragraphs),
+                            }
+                            for a in f.articles
+                        ],
+                    }
+                    for f in corpus.files
+                ]
+            }
+        )
+        return 0
+    for f in corpus.files:
+        state = "SKIPPED" if f.skipped else f"{len(f.articles)} articles"
+        print(f"{f.path}: {state}")
+        for warning in f.warnings:
+            print(f"  warning: {warning}")
+        for n, a in enumerate(f.articles, start=1):
+            print(f"  {n}. {a.title}")
+            extra = [f"{len(a.paragraphs)} paragraphs"]
+            if a.author:
+                extra.append(f"author {a.author}")
+            if a.date:
+                extra.append(a.date)
+            print(f"     {'; '.join(extra)}")
+            for section in _sections(a.paragraphs):
+                print(f"     § {section}")
+        if f.duplicates_dropped:
+            print(f"  {f.duplicates_dropped} near-duplicate paragraph(s) dropped")
+    return 0
+
+
+def _sections(paragraphs: Sequence[Any]) -> list[str]:
+    out: list[str] = []
+    for p in paragraphs:
+        if p.section and p.section not in out:
+            out.append(p.section)
+    return out
+
+
+def _cmd_ask(args: argparse.Namespace, config: Config) -> int:
+    from retrieval import Retriever
+
+    if args.batch is None and args.question is None:
+        print("newsqa: error: give a QUESTION or --batch FILE", file=sys.stderr)
+        return 2
+    questions = _read_batch(args.batch) if args.batch is not None else [args.question]
+    retriever = Retriever.open(config)
+    for question in questions:
+        answer = retriever.ask(question, k=args.k)
+        if args.json:
+            _print_json(answer.to_json(), indent=None if args.batch else 2)
+        else:
+            _print_answer(answer, sys.stdout)
+    return 0
+
+
+def _read_batch(path: str) -> list[str]:
+    try:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8-sig") as fh:
+                text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NewsqaError(f"cannot read questions from {path}: {exc}") from exc
+    return [line.rstrip("\r") for line in text.split("\n") if line.strip()]
+
+
+def _print_answer(answer: Answer, out: TextIO) -> None:
+    tty = out.isatty()
+    out.write(f"问：{answer.question.strip()[:200]}\n")
+    if answer.notice:
+        out.write(f"（{answer.notice}）\n")
+    if not answer.hits:
+        out.write("没有找到相关内容。\n\n")
+        return
+    if not answer.confident:
+        out.write("没有找到可靠的答案；以下是最接近的段落，未必相关：\n")
+    for hit in answer.hits:
+        start, end = hit.highlight_span
+        best = hit.text[start:end]
+        mark = f"{_BOLD}{best}{_RESET}" if tty else f"【{best}】"
+        quote = hit.text[:start] + mark + hit.text[end:]
+        out.write(f"\n{hit.rank}. 《{hit.title}》\n")
+        if hit.section:
+            out.write(f"   § {hit.section}\n")
+        out.write(f"   「{quote}」\n")
+        where = " · ".join(p for p in (hit.date, hit.source) if p)
+        out.write(f"   score {hit.score:.3f} · {where}\n")
+    out.write("\n")
+
+
+def _cmd_eval(args: argparse.Namespace, config: Config) -> int:
+    from retrieval import evaluate
+
+    sources = [*(args.corpus or []), *([args.passages] if args.passages else [])]
+    report = evaluate(
+        config, args.queries, corpus=sources or None, show_progress=sys.stderr.isatty()
+    )
+    if args.json:
+        data = report.to_json()
+        if not args.failures:
+            data.pop("failures")
+        _print_json(data)
+        return 0
+    print(f"{report.style}-style evaluation, {report.queries} queries")
+    for name, value in report.metrics.items():
+        shown = f"{value:.0f}" if name in {"in_corpus", "out_of_corpus"} else f"{value:.4f}"
+        print(f"  {name:<24} {shown}")
+    print(
+        f"  {'latency p50 / p95 (ms)':<24} {report.latency_ms_p50:.1f} / "
+        f"{report.latency_ms_p95:.1f}"
+    )
+    if args.failures:
+        for failure in report.failures:
+            print(f"  miss: {failure}")
+    return 0
+
+
+def _print_json(data: Any, indent: int | None = 2) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=indent) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

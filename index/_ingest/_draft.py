@@ -1,0 +1,31 @@
+"""What a format parser hands back before ids and dates are assigned."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from index._types import Paragraph
+
+__all__ = ["ArticleDraft", "Parsed"]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleDraft:
+    """An article as parsed: everything but its id (and maybe its date)."""
+
+    title: str
+    paragraphs: tuple[Paragraph, ...]
+    author: str = ""
+    date: str = ""
+    url: str = ""
+    origin: str = ""
+    given_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """The articles of one file, the warnings it gave and the duplicates dropped."""
+
+    articles: tuple[ArticleDraft, ...] = ()
+    warnings: tuple[str, ...] = ()
+    duplicates_dropped: int = 0

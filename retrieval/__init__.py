@@ -1,0 +1,45 @@
+"""newsqa's query side: hybrid dense + BM25 search and quoted answers.
+
+Public surface::
+
+    Retriever.open(config)        load the served index and the model once
+    Retriever.ask(question, k)    -> Answer(question, confident, hits, notice)
+    Retriever.reload()            pick up a rebuilt index without a restart
+    Answer, Hit                   frozen results; scores are higher-is-better
+    evaluate(...)                 Recall@k / MRR / latency over an evaluation file
+
+The configuration object and the error hierarchy are re-exported from ``index`` so
+front ends need nothing else.
+"""
+
+from __future__ import annotations
+
+from index import (
+    Config,
+    ConfigError,
+    IndexInfo,
+    IndexMismatchError,
+    IndexNotFoundError,
+    NewsqaError,
+    QueryError,
+    load_config,
+)
+from retrieval._answer import Answer, Hit
+from retrieval._eval import EvalReport, evaluate
+from retrieval._retriever import Retriever
+
+__all__ = [
+    "Answer",
+    "Config",
+    "ConfigError",
+    "EvalReport",
+    "Hit",
+    "IndexInfo",
+    "IndexMismatchError",
+    "IndexNotFoundError",
+    "NewsqaError",
+    "QueryError",
+    "Retriever",
+    "evaluate",
+    "load_config",
+]

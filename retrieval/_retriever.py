@@ -1,0 +1,244 @@
+"""Hybrid search over the served index and assembly of quoted answers.
+
+A question is normalised like the corpus (NFKC, Traditional to Simplified, lower
+case), embedded for the dense ranker and tokenised for BM25. The two candidate lists
+are fused by a weighted sum of their min-max normalised scores (every candidate gets
+both scores, so nothing is lost when it is missing from one list), ranked, and turned
+into :class:`~retrieval.Hit` objects quoting the original paragraph with its best
+sentence. Confidence is decided from the top hit: how much of the question's
+(IDF-weighted) wording it contains, and how close it is in meaning.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from index import (
+    Config,
+    Embedder,
+    IndexInfo,
+    IndexReader,
+    content_chars,
+    normalize,
+    split_sentences,
+    tokenize,
+)
+from retrieval._answer import Answer, Hit
+
+__all__ = ["Retriever"]
+
+logger = logging.getLogger(__name__)
+
+_EMPTY = "问题是空的：请用中文输入一个问题，例如“某地妇联成立了什么组织？”"
+_NO_TEXT = "问题里没有文字（只有标点或表情）：请用文字描述你想查的内容。"
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    row: int
+    score: float
+    dense: float
+    lexical: float
+
+
+class Retriever:
+    """Answers questions from the served index. Thread-safe; load once, ask many times.
+
+    >>> retriever = Retriever.open(load_config())
+    >>> answer = retriever.ask("扬中市妇联的工作理念是什么？")
+    >>> answer.confident, answer.hits[0].title
+    """
+
+    def __init__(self, config: Config, reader: IndexReader, embedder: Embedder) -> None:
+        self._config = config
+        self._reader = reader
+        self._embedder = embedder
+        self._reload_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, config: Config, *, embedder: Embedder | None = None) -> Retriever:
+        """Open the served index and load the model (seconds; do it once)."""
+        reader = IndexReader.open(config)
+        embedder = embedder or Embedder(config.model)
+        embedder.encode_query("预热")  # load the model now, not on the first question
+        return cls(config, reader, embedder)
+
+    @property
+    def info(self) -> IndexInfo:
+        return self._reader.info
+
+    def reload(self) -> bool:
+        """Switch to a newer generation if one was published; True if it switched.
+
+        Questions already being answered finish on the generation they started with.
+        """
+        with self._reload_lock:
+            fresh = IndexReader.open(self._config)
+            if fresh.info.generation == self._reader.info.generation:
+                fresh.close()
+                return False
+            self._reader = fresh  # one reference swap: in-flight asks keep the old reader
+            logger.info("reloaded index generation %s", fresh.info.generation)
+            return True
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """Search ``question`` and return up to ``k`` quoted hits with a confidence verdict.
+
+        Never raises for a bad question: an empty, punctuation-only or emoji-only one
+        gives a non-confident answer with a ``notice``; an overlong one is cut.
+        """
+        k = self._config.retrieval.top_k if k is None else max(1, k)
+        text = question.strip()
+        if not text:
+            return Answer(question=question, confident=False, hits=(), notice=_EMPTY)
+        if not content_chars(text):
+            return Answer(question=question, confident=False, hits=(), notice=_NO_TEXT)
+        notice = ""
+        limit = self._config.retrieval.max_question_chars
+        if len(text) > limit:
+            text = text[:limit]
+            notice = f"问题太长，只用了前 {limit} 个字搜索。"
+        reader = self._reader
+        qnorm = normalize(text)
+        qtokens = tokenize(qnorm, normalized=True)
+        ranked = self._rank(reader, qnorm, qtokens, k)
+        hits = self._hits(reader, ranked, qnorm, qtokens)
+        confident = bool(hits) and self._confident(reader, ranked[0], hits[0], qnorm, qtokens)
+        return Answer(question=question, confident=confident, hits=tuple(hits), notice=notice)
+
+    def search(self, question: str, k: int, *, distinct_articles: bool = False) -> list[Hit]:
+        """The ranked hits alone (for evaluation): optionally at most one per article."""
+        reader = self._reader
+        qnorm = normalize(question.strip())
+        qtokens = tokenize(qnorm, normalized=True)
+        ranked = self._rank(reader, qnorm, qtokens, k, distinct_articles=distinct_articles)
+        return self._hits(reader, ranked, qnorm, qtokens, highlight=False)
+
+    # -- ranking -------------------------------------------------------------------
+
+    def _rank(
+        self,
+        reader: IndexReader,
+        qnorm: str,
+        qtokens: list[str],
+        k: int,
+        *,
+        distinct_articles: bool = False,
+    ) -> list[_Scored]:
+        cfg = self._config.retrieval
+        n = reader.vectors.size
+        if n == 0:
+            return []
+        depth = max(cfg.candidates, k)
+        qvec = self._embedder.encode_query(qnorm)
+        _, d_rows = reader.vectors.search(qvec, depth)
+        lex = reader.bm25.scores(qtokens)
+        if lex.size and lex.max() > 0:
+            top = min(depth, int((lex > 0).sum()))
+            l_rows = np.argpartition(-lex, top - 1)[:top]
+        else:
+            l_rows = np.zeros(0, dtype=np.int64)
+        rows = np.unique(np.concatenate([d_rows.astype(np.int64), l_rows.astype(np.int64)]))
+        dense = reader.vectors.scores_for(qvec, rows)
+        lexical = lex[rows] if lex.size else np.zeros(len(rows), dtype=np.float32)
+        fused = cfg.dense_weight * _minmax(dense) + (1.0 - cfg.dense_weight) * _minmax(lexical)
+        order = np.lexsort((rows, -fused))
+        out = [
+            _Scored(int(rows[i]), float(fused[i]), float(dense[i]), float(lexical[i]))
+            for i in order
+        ]
+        if distinct_articles:
+            out = self._distinct(reader, out)
+        return out[:k]
+
+    @staticmethod
+    def _distinct(reader: IndexReader, ranked: list[_Scored]) -> list[_Scored]:
+        chunks = reader.store.chunks([s.row for s in ranked])
+        seen: set[str] = set()
+        out = []
+        for s, c in zip(ranked, chunks, strict=True):
+            if c.article_id not in seen:
+                seen.add(c.article_id)
+                out.append(s)
+        return out
+
+    # -- answer assembly -------------------------------------------------------------
+
+    def _hits(
+        self,
+        reader: IndexReader,
+        ranked: list[_Scored],
+        qnorm: str,
+        qtokens: list[str],
+        *,
+        highlight: bool = True,
+    ) -> list[Hit]:
+        chunks = reader.store.chunks([s.row for s in ranked])
+        idf = dict(zip(qtokens, reader.bm25.idf(qtokens), strict=True))
+        hits = []
+        for rank, (s, chunk) in enumerate(zip(ranked, chunks, strict=True), start=1):
+            span = _best_sentence(chunk.text, idf) if highlight else (0, len(chunk.text))
+            hits.append(
+                Hit(
+                    rank=rank,
+                    score=s.score,
+                    title=chunk.title,
+                    section=chunk.section,
+                    text=chunk.text,
+                    highlight=chunk.text[span[0] : span[1]],
+                    highlight_span=span,
+                    source=chunk.source_path,
+                    article_id=chunk.article_id,
+                    chunk_id=chunk.chunk_id,
+                    date=chunk.date,
+                    author=chunk.author,
+                )
+            )
+        return hits
+
+    def _confident(
+        self, reader: IndexReader, top: _Scored, hit: Hit, qnorm: str, qtokens: list[str]
+    ) -> bool:
+        cfg = self._config.retrieval
+        coverage = _coverage(qtokens, reader.bm25.idf(qtokens), normalize(hit.title + hit.text))
+        logger.debug("confidence: coverage=%.2f dense=%.3f", coverage, top.dense)
+        return coverage >= cfg.min_coverage or top.dense >= cfg.min_dense
+
+
+def _minmax(x: np.ndarray) -> np.ndarray:
+    if x.size == 0:
+        return x
+    lo, hi = float(x.min()), float(x.max())
+    if hi - lo < 1e-9:
+        return np.ones_like(x) if hi > 0 else np.zeros_like(x)
+    return (x - lo) / (hi - lo)
+
+
+def _coverage(tokens: list[str], idf: list[float], text: str) -> float:
+    """IDF-weighted share of the question's distinct tokens that occur in ``text``."""
+    weights = dict(zip(tokens, idf, strict=True))
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in weights.items() if t in text) / total
+
+
+def _best_sentence(text: str, idf: dict[str, float]) -> tuple[int, int]:
+    """Span of the sentence of ``text`` sharing the most (IDF-weighted) question words."""
+    spans = split_sentences(text) or [(0, len(text))]
+    best, best_score = spans[0], -1.0
+    for start, end in spans:
+        sentence = normalize(text[start:end])
+        score = sum(w for t, w in idf.items() if t in sentence)
+        if score > best_score:
+            best, best_score = (start, end), score
+    start, end = best
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

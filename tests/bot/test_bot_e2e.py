@@ -1,0 +1,298 @@
+"""End to end: a reader talks to the bot through the telegram-test-api emulator.
+
+The bot is the real thing (``build_application`` or ``run_bot``) over the real retriever
+and model, on an index built from a four-article corpus. Needs Node.js; run
+``.ci/install-node-deps.sh`` once (the fixture does it if node_modules is missing).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot import _texts
+from bot.emulator import Emulator, Reader
+from index import build_index
+from retrieval import Config
+from tests.bot.conftest import (
+    ADMIN_CHAT,
+    CORPUS,
+    E2E_RATE_LIMIT,
+    E2E_TOKEN,
+    LATE_ARTICLE,
+    ROOT,
+    write_corpus,
+)
+from tests.bot.html_check import visible_text
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def test_start_introduces_the_archive(reader: Reader) -> None:
+    reader.say("/start")
+    reply = reader.reply()
+    assert reply.parse_mode == "HTML"
+    text = visible_text(reply.text)
+    assert "读过 4 篇新闻文章" in text and "2024-03-22" in text and "/ask" in text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "西湖龙井什么时候开始采摘明前茶？",
+        "西湖龍井什麼時候開始採摘明前茶？",
+    ],
+)
+def test_simplified_and_traditional_questions(reader: Reader, question: str) -> None:
+    reader.say(question)
+    reply = reader.reply()
+    assert reply.parse_mode == "HTML"
+    assert reply.text.startswith("<b>西湖龙井春茶开采</b>\n<blockquote>")
+    assert "<b>杭州西湖龙井茶园于三月二十五日开始采摘明前茶，比去年提前了三天。</b>" in reply.text
+    shown = visible_text(reply.text)
+    assert "来源：2024-03-22 · news.jsonl" in shown
+
+
+def test_more_button_edits_in_place(reader: Reader, emulator: Emulator) -> None:
+    reader.say("长江新大桥什么时候通车？")
+    first = reader.reply()
+    assert "<b>长江新大桥正式通车</b>" in first.text and "第 1/3 条" in first.text
+    ((label, data),) = first.buttons
+    assert label.startswith("更多")
+    reader.press(first, data)
+    edited = reader.reply()
+    assert edited.message_id == first.message_id and edited.edited
+    assert "第 2/3 条" in edited.text and edited.text != first.text
+    assert any(a.get("callback_query_id") for a in emulator.callback_answers(E2E_TOKEN))
+    reader.say("/more")
+    third = reader.reply()
+    assert third.message_id != first.message_id and "第 3/3 条" in third.text
+    assert third.buttons == ()
+
+
+def test_not_confident_question_quotes_nothing(reader: Reader) -> None:
+    reader.say("火星上今天天气怎么样？")
+    reply = reader.reply()
+    assert reply.text == _texts.NOT_FOUND and reply.parse_mode == ""
+
+
+def test_paragraph_with_html_special_characters(reader: Reader) -> None:
+    reader.say("评测报告里粗体标签和A&B公司的代码怎么了？")
+    reply = reader.reply()  # the emulator validated the HTML, or this would be an apology
+    assert reply.text.startswith("<b>编程语言评测：C&amp;C++ 与 &lt;Rust&gt;</b>")
+    assert "&lt;b&gt;粗体&lt;/b&gt;" in reply.text and "A&amp;B" in reply.text
+    shown = visible_text(reply.text)
+    assert "把 <b>粗体</b> 标签和 A&B 公司" in shown
+
+
+def test_non_text_message(reader: Reader) -> None:
+    reader.send(
+        sticker={
+            "file_id": "CAAD",
+            "file_unique_id": "AgAD",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+    )
+    assert reader.reply().text == _texts.NON_TEXT
+
+
+def test_emoji_only_and_4000_character_questions(reader: Reader) -> None:
+    reader.say("🤔🤔❓")
+    assert reader.reply().text == _texts.NO_WORDS
+    reader.say("长江新大桥什么时候通车？" + "啊" * 3988)
+    reply = reader.reply()
+    assert reply.text.startswith("<i>问题太长，只用了前 500 个字搜索。</i>")
+    assert "<b>长江新大桥正式通车</b>" in reply.text
+
+
+def test_rate_limit(reader: Reader) -> None:
+    for _ in range(E2E_RATE_LIMIT + 2):
+        reader.say("社区图书馆周末开到几点？")
+    replies = reader.replies(E2E_RATE_LIMIT + 1)
+    texts = [r.text for r in replies]
+    assert sum("社区图书馆延长开放时间" in t for t in texts) == E2E_RATE_LIMIT
+    assert sum(t.startswith("提问有点太快了") for t in texts) == 1
+    assert reader.silence(1.0) == []  # told once, then quiet
+
+
+def test_groups_answer_ask_and_ignore_chatter(emulator: Emulator, e2e_bot: Config) -> None:
+    member = emulator.reader(E2E_TOKEN, user_id=7001, chat_id=-100777, chat_type="supergroup")
+    member.say("大家周末去图书馆吗？")
+    assert member.silence(1.0) == []
+    member.say("/ask 大桥全长多少米？")
+    reply = member.reply()
+    assert "<b>长江新大桥正式通车</b>" in reply.text
+    member.reply_to(reply, "设计时速是多少？")
+    assert "<b>长江新大桥正式通车</b>" in member.reply().text
+
+
+def test_reload_after_rebuild(emulator: Emulator, e2e_bot: Config) -> None:
+    admin = emulator.reader(E2E_TOKEN, user_id=ADMIN_CHAT)
+    someone = emulator.reader(E2E_TOKEN, user_id=7002)
+    admin.say("大熊猫双胞胎哥哥出生体重多少？")
+    assert admin.reply().text == _texts.NOT_FOUND
+
+    someone.say("/reload")
+    assert someone.reply().text == _texts.RELOAD_DENIED
+    corpus = Path(e2e_bot.corpus.paths[0])
+    write_corpus(corpus, [*CORPUS, LATE_ARTICLE])
+    build_index(e2e_bot)
+    admin.say("/reload")
+    done = admin.reply(timeout=120)
+    assert done.text.startswith("已载入新的索引：5 篇文章")
+    admin.say("大熊猫双胞胎哥哥出生体重多少？")
+    assert "<b>大熊猫双胞胎在成都出生</b>" in admin.reply().text
+    admin.say("/reload")
+    assert admin.reply().text.startswith("索引没有变化：5 篇文章")
+
+
+def test_emulator_rejects_bad_html_like_telegram(emulator: Emulator) -> None:
+    url = f"{emulator.base_url}{E2E_TOKEN}/sendMessage"
+    for text in ("<b>unclosed", "A&B", "<p>x</p>", "<b><i>x</b></i>", "1 < 2"):
+        answer = httpx.post(url, data={"chat_id": "1", "text": text, "parse_mode": "HTML"})
+        assert answer.status_code == 400, text
+        assert answer.json()["description"].startswith("Bad Request: can't parse entities")
+    too_long = httpx.post(url, data={"chat_id": "1", "text": "长" * 4097})
+    assert too_long.json()["description"] == "Bad Request: message is too long"
+    fine = httpx.post(
+        url, data={"chat_id": "1", "text": "<b>A&amp;B</b> &lt;ok&gt;", "parse_mode": "HTML"}
+    )
+    assert fine.status_code == 200 and isinstance(fine.json()["result"]["date"], int)
+    assert fine.json()["result"]["date"] < 10_000_000_000  # seconds, not milliseconds
+
+
+# ---- webhook mode, through run_bot in a child process -------------------------------------
+
+WEBHOOK_TOKEN = "515151:AAWebhookTestTokenForTheEmulator_xyz12"
+SECRET = "s3cret_Token-for-tests"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_webhook(emulator: Emulator, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"run_bot exited with {proc.returncode}: {log.read_text()[-3000:]}")
+        info = httpx.get(f"{emulator.base_url}{WEBHOOK_TOKEN}/getWebhookInfo").json()
+        if info["result"]["url"]:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"the bot never set its webhook: {log.read_text()[-3000:]}")
+
+
+def test_webhook_mode_with_secret_token(
+    emulator: Emulator, e2e_config: Config, tmp_path: Path
+) -> None:
+    port = _free_port()
+    hook = f"http://127.0.0.1:{port}/hook"
+    toml = tmp_path / "newsqa.toml"
+    toml.write_text(
+        f'log_level = "INFO"\n'
+        f'[index]\ndir = "{e2e_config.index.dir}"\n'
+        f'[corpus]\npaths = ["{e2e_config.corpus.paths[0]}"]\n'
+        f'[bot]\nmode = "webhook"\nbase_url = "{emulator.base_url}"\n'
+        f'webhook_listen = "127.0.0.1"\nwebhook_port = {port}\nwebhook_path = "hook"\n'
+        f'webhook_url = "{hook}"\nwebhook_secret_token = "{SECRET}"\n',
+        encoding="utf-8",
+    )
+    log = tmp_path / "bot.log"
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": WEBHOOK_TOKEN}
+    env.pop("NEWSQA_CONFIG", None)
+    code = (
+        "import sys; from retrieval import load_config; from bot import run_bot; "
+        "sys.exit(run_bot(load_config(sys.argv[1])))"
+    )
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(toml)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for_webhook(emulator, proc, log)
+        reader = emulator.reader(WEBHOOK_TOKEN, user_id=8001)
+        update = {
+            "update_id": 999_001,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "text": "长江新大桥什么时候通车？",
+                "chat": {"id": 8001, "type": "private", "first_name": "x"},
+                "from": {"id": 8001, "is_bot": False, "first_name": "x"},
+            },
+        }
+        for headers in ({"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {}):
+            rejected = httpx.post(hook, json=update, headers=headers)
+            assert rejected.status_code == 403
+        assert reader.silence(1.0) == []  # the forged update was not answered
+
+        reader.say("长江新大桥什么时候通车？")
+        reply = reader.reply(timeout=60)
+        assert "<b>长江新大桥正式通车</b>" in reply.text
+        delivered = [d for d in emulator.webhook_deliveries() if d["url"] == hook]
+        assert delivered and all(d["status"] == 200 for d in delivered)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    output = log.read_text(encoding="utf-8", errors="replace")
+    assert proc.returncode == 0, output[-3000:]
+    assert WEBHOOK_TOKEN not in output and WEBHOOK_TOKEN.split(":")[1] not in output
+    assert SECRET not in output
+
+
+def test_run_bot_polling_exits_cleanly_and_never_logs_the_token(
+    emulator: Emulator, e2e_config: Config, tmp_path: Path
+) -> None:
+    token = "616161:AAPollingTestTokenForTheEmulator_xyz1"
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": token,
+        "NEWSQA_BOT_BASE_URL": emulator.base_url,
+        "NEWSQA_INDEX_DIR": e2e_config.index.dir,
+        "NEWSQA_BOT_POLL_TIMEOUT": "2",
+        "NEWSQA_LOG_LEVEL": "DEBUG",
+    }
+    env.pop("NEWSQA_CONFIG", None)
+    code = (
+        "import sys; from retrieval import load_config; from bot import run_bot; "
+        "sys.exit(run_bot(load_config()))"
+    )
+    log = tmp_path / "bot.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        reader = emulator.reader(token, user_id=8101)
+        reader.say("/start")
+        assert "读过" in visible_text(reader.reply(timeout=180).text)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)
+    output = log.read_text(encoding="utf-8", errors="replace")
+    assert proc.returncode == 0, output[-3000:]
+    assert "getUpdates" in output or "bot @" in output  # DEBUG logging really ran
+    assert token not in output and token.split(":")[1] not in output

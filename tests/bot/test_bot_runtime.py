@@ -1,0 +1,187 @@
+"""Token handling, log redaction, start-up checks, rate limiter and answer memory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import TOKEN_ENV, run_bot
+from bot import _app as bot_app
+from bot._app import check_bot_config
+from bot._memory import AnswerMemory
+from bot._ratelimit import RateLimiter
+from bot._secrets import RedactingFilter, install_redaction, read_token, redact
+from retrieval import Answer, Config
+from tests.bot.bot_fakes import TOKEN, FakeRetriever, StubRequest
+
+
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        (TOKEN, True),
+        ("", False),
+        ("   ", False),
+        ("abc:defghijklmnopqrstuvwxyz0123456789", False),
+        ("123:short", False),
+        ("123:has spaces in it but is long enough!!", False),
+    ],
+)
+def test_read_token(value: str, ok: bool) -> None:
+    token, problem = read_token({TOKEN_ENV: value})
+    assert (token == value.strip() != "") is ok and bool(problem) is not ok
+    if value.strip():
+        assert value.strip() not in problem
+
+
+def test_run_bot_without_token_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_bot(Config(), environ={}) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and TOKEN_ENV in err
+
+
+def test_run_bot_with_malformed_token_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_bot(Config(), environ={TOKEN_ENV: "12345:tooshort"}) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "malformed" in err and "tooshort" not in err
+
+
+@pytest.mark.parametrize(
+    "changes, fragment",
+    [
+        ({"mode": "push"}, "bot.mode"),
+        ({"mode": "webhook"}, "bot.webhook_url"),
+        ({"mode": "webhook", "webhook_url": "https://x/newsqa", "webhook_port": 0}, "webhook_port"),
+        ({"webhook_secret_token": "has space"}, "webhook_secret_token"),
+        ({"hits_per_page": 0}, "hits_per_page"),
+        ({"base_url": "api.telegram.org"}, "base_url"),
+    ],
+)
+def test_bad_bot_config_is_one_line(
+    changes: dict[str, Any], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = Config().with_section("bot", **changes)
+    assert fragment in check_bot_config(config)
+    assert run_bot(config, environ={TOKEN_ENV: TOKEN}) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and fragment in err
+
+
+def test_good_webhook_config_passes() -> None:
+    config = Config().with_section(
+        "bot",
+        mode="webhook",
+        webhook_url="https://x.example/newsqa",
+        webhook_secret_token="abc_DEF-123",
+    )
+    assert check_bot_config(config) == ""
+
+
+def test_redacting_filter_cleans_message_args_and_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    log = logging.getLogger("tests.bot.redact")
+    filt = RedactingFilter([TOKEN])
+    caplog.handler.addFilter(filt)
+    try:
+        with caplog.at_level(logging.INFO):
+            log.info("GET https://api.telegram.org/bot%s/getMe", TOKEN)
+            try:
+                raise RuntimeError(f"failed: /bot{TOKEN}/sendMessage")
+            except RuntimeError:
+                log.exception("oops")
+            secret_half = TOKEN.split(":", 1)[1]
+            log.warning("half %s", secret_half)
+    finally:
+        caplog.handler.removeFilter(filt)
+    assert TOKEN not in caplog.text and TOKEN.split(":", 1)[1] not in caplog.text
+    assert caplog.text.count("[REDACTED]") >= 3
+
+
+def test_install_redaction_quiets_httpx_and_replaces_old_filters() -> None:
+    root = logging.getLogger()
+    handler = logging.StreamHandler()
+    root.addHandler(handler)
+    try:
+        install_redaction(["first-secret-value"])
+        install_redaction([TOKEN])
+        filters = [f for f in handler.filters if isinstance(f, RedactingFilter)]
+        assert len(filters) == 1
+        assert logging.getLogger("httpx").level == logging.WARNING
+    finally:
+        root.removeHandler(handler)
+
+
+def test_redact() -> None:
+    assert redact("a SECRET b SECRET", ["SECRET", ""]) == "a [REDACTED] b [REDACTED]"
+
+
+def test_rate_limiter_sliding_window() -> None:
+    now = [0.0]
+    limiter = RateLimiter(2, 10.0, clock=lambda: now[0])
+    assert limiter.check(1).allowed and limiter.check(1).allowed
+    refused = limiter.check(1)
+    assert not refused.allowed and refused.retry_after == 10 and refused.first_refusal
+    assert not limiter.check(1).first_refusal
+    assert limiter.check(2).allowed
+    now[0] = 10.5
+    assert limiter.check(1).allowed
+    assert RateLimiter(0, 10.0).check(1).allowed  # disabled
+
+
+def test_answer_memory_lru() -> None:
+    memory = AnswerMemory(2)
+    answer = Answer(question="q", confident=True, hits=())
+    first = memory.remember(1, answer, 1)
+    memory.remember(2, answer, 1)
+    assert memory.get(1, first.key) is first  # touches chat 1
+    memory.remember(3, answer, 1)
+    assert memory.get(2) is None and memory.get(1) is first and len(memory) == 2
+    assert memory.get(1, "other-key") is None
+    memory.forget(1)
+    assert memory.get(1) is None
+
+
+def test_run_bot_without_an_index_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = Config().with_section("index", dir=str(tmp_path / "nothing-here"))
+    assert run_bot(config, environ={TOKEN_ENV: TOKEN}) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("newsqa bot: error: cannot load the index") and TOKEN not in err
+
+
+@pytest.mark.parametrize(
+    "status, description, code",
+    [
+        (401, "Unauthorized", 2),
+        (502, "Bad Gateway", 1),
+    ],
+)
+def test_run_bot_start_up_failures(
+    monkeypatch: pytest.MonkeyPatch,
+    fake: FakeRetriever,
+    capsys: pytest.CaptureFixture[str],
+    status: int,
+    description: str,
+    code: int,
+) -> None:
+    import retrieval
+
+    stub = StubRequest()
+    stub.failures["getMe"] = (
+        status,
+        {"ok": False, "error_code": status, "description": description},
+    )
+    monkeypatch.setattr(retrieval.Retriever, "open", classmethod(lambda cls, config: fake))
+    real_build = bot_app.build_application
+    monkeypatch.setattr(
+        bot_app,
+        "build_application",
+        lambda config, retriever, token: real_build(config, retriever, token, request=stub),
+    )
+    assert run_bot(Config(), environ={TOKEN_ENV: TOKEN}) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and TOKEN not in err

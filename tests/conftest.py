@@ -1,0 +1,103 @@
+"""Shared fixtures: paths to ../shared, a fast deterministic embedder, small corpora."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import Config, ModelConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+PAGE = SHARED / "corpus" / "000_27015f93c0a9216f.txt"
+SEED_DEV = SHARED / "eval" / "seed_dev.jsonl"
+
+
+class FakeEmbedder:
+    """Character-bigram hashing vectors: deterministic, instant, no model download.
+
+    Good enough to test building, incremental updates and fusion plumbing; retrieval
+    quality is tested with the real model in the ``slow`` tests.
+    """
+
+    dim = 64
+
+    def __init__(self, name: str = "fake-bigram") -> None:
+        self.name = name
+        self.encoded: list[str] = []
+        self.config = ModelConfig(name=name)
+
+    def identity(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "dim": self.dim,
+            "query_prefix": "query: ",
+            "passage_prefix": "passage: ",
+            "weights": "test",
+        }
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for a, b in itertools.pairwise(text):
+            h = int(hashlib.md5((a + b).encode()).hexdigest()[:8], 16)
+            v[h % self.dim] += 1.0
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        self.encoded.extend(texts)
+        return (
+            np.stack([self._vec(t) for t in texts])
+            if texts
+            else np.zeros((0, self.dim), np.float32)
+        )
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self._vec(t) for t in texts])
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._vec(text)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+def make_config(tmp_path: Path, corpus: Sequence[Path], model: str = "fake-bigram") -> Config:
+    cfg = Config()
+    cfg = cfg.with_section("index", dir=str(tmp_path / "index"))
+    cfg = cfg.with_section("corpus", paths=tuple(str(p) for p in corpus))
+    return cfg.with_section("model", name=model)
+
+
+@pytest.fixture(scope="session")
+def real_embedder():  # type: ignore[no-untyped-def]
+    """The bundled default model (converted once into ~/.cache/newsqa/models)."""
+    from index import Embedder
+
+    return Embedder(Config().model)
+
+
+@pytest.fixture(scope="session")
+def page_config(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Config:  # type: ignore[no-untyped-def]
+    """An index of the real newspaper page built with the default model."""
+    from index import build_index
+
+    tmp = tmp_path_factory.mktemp("page-index")
+    cfg = Config().with_section("index", dir=str(tmp / "index"))
+    cfg = cfg.with_section("corpus", paths=(str(PAGE),))
+    build_index(cfg, embedder=real_embedder)
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def page_retriever(page_config: Config, real_embedder):  # type: ignore[no-untyped-def]
+    from retrieval import Retriever
+
+    return Retriever.open(page_config, embedder=real_embedder)

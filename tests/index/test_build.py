@@ -1,0 +1,171 @@
+"""Building the index: incremental counts, forced full rebuilds, and the atomic swap."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from index import CorpusError, IndexNotFoundError, IndexReader, build_index, index_status
+from index._layout import IndexLayout
+from tests.conftest import ROOT, FakeEmbedder, make_config
+
+ARTICLES = {
+    "a1": ("山东冠县成立电商行业妇联", "冠县妇联主席齐红梅介绍，电商行业妇联由二十名执委组成。"),
+    "a2": ("福建宁德开展法治宣传", "蕉城区法院法官林芳玲现场为群众宣讲反家庭暴力法。"),
+    "a3": ("湖南宁远巾帼助春耕", "志愿服务队由女党员干部和女农技人员组成，帮助农户春耕。"),
+}
+
+
+def _write_jsonl(path: Path, ids: list[str], edits: dict[str, str] | None = None) -> Path:
+    edits = edits or {}
+    lines = []
+    for aid in ids:
+        title, text = ARTICLES[aid]
+        lines.append(
+            json.dumps(
+                {"id": aid, "title": title, "text": edits.get(aid, text)}, ensure_ascii=False
+            )
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    _write_jsonl(folder / "one.jsonl", ["a1", "a2"])
+    return folder
+
+
+def test_first_build_then_nothing_to_do(tmp_path: Path, corpus_dir: Path) -> None:
+    cfg = make_config(tmp_path, [corpus_dir])
+    emb = FakeEmbedder()
+    first = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    assert (first.added, first.changed, first.removed, first.unchanged) == (2, 0, 0, 0)
+    assert first.full and first.reason == "no previous index"
+    emb.encoded.clear()
+    second = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    assert (second.added, second.changed, second.removed, second.unchanged) == (0, 0, 0, 2)
+    assert second.embedded == 0 and emb.encoded == []
+    assert not second.full
+    assert index_status(cfg).chunks == 2
+
+
+def test_add_change_remove_files(tmp_path: Path, corpus_dir: Path) -> None:
+    cfg = make_config(tmp_path, [corpus_dir])
+    emb = FakeEmbedder()
+    build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+
+    _write_jsonl(corpus_dir / "two.jsonl", ["a3"])  # add a file
+    _write_jsonl(
+        corpus_dir / "one.jsonl", ["a1", "a2"], {"a2": "林芳玲法官讲解了民法典婚姻家庭编。"}
+    )
+    emb.encoded.clear()
+    report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    assert (report.added, report.changed, report.removed, report.unchanged) == (1, 1, 0, 1)
+    assert report.embedded == 2 and len(emb.encoded) == 2
+
+    (corpus_dir / "one.jsonl").unlink()  # remove a file
+    report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    assert (report.added, report.changed, report.removed, report.unchanged) == (0, 0, 2, 1)
+    reader = IndexReader.open(cfg)
+    assert reader.info.articles == 1
+    [chunk] = reader.store.chunks([0])
+    assert chunk.article_id == "a3"
+    assert reader.vectors.size == 1 and reader.bm25.n_docs == 1
+
+
+def test_model_change_forces_full_rebuild(
+    tmp_path: Path, corpus_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = make_config(tmp_path, [corpus_dir])
+    build_index(cfg, embedder=FakeEmbedder())  # type: ignore[arg-type]
+    other = FakeEmbedder("another-model")
+    report = build_index(cfg.with_section("model", name="another-model"), embedder=other)  # type: ignore[arg-type]
+    assert report.full and "embedding model changed" in report.reason
+    assert report.embedded == 2
+    assert any("full rebuild" in r.getMessage() for r in caplog.records)
+
+
+def test_empty_corpus_is_an_error_and_keeps_nothing(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cfg = make_config(tmp_path, [empty])
+    with pytest.raises(CorpusError):
+        build_index(cfg, embedder=FakeEmbedder())  # type: ignore[arg-type]
+    with pytest.raises(IndexNotFoundError):
+        index_status(cfg)
+
+
+_BUILD_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {root!r})
+    from pathlib import Path
+    from tests.conftest import FakeEmbedder, make_config
+    from index import build_index
+    cfg = make_config(Path({tmp!r}), [Path({corpus!r})])
+    build_index(cfg, embedder=FakeEmbedder())
+    """
+)
+
+
+def _run_build(
+    tmp_path: Path, corpus: Path, kill_at: str | None = None, kill_after: float | None = None
+) -> int:
+    script = _BUILD_SCRIPT.format(root=str(ROOT), tmp=str(tmp_path), corpus=str(corpus))
+    env = dict(os.environ)
+    if kill_at:
+        env["NEWSQA_TEST_KILL_AT"] = kill_at
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=ROOT)
+    if kill_after is not None:
+        time.sleep(kill_after)
+        proc.send_signal(signal.SIGKILL)
+    return proc.wait(timeout=120)
+
+
+def _served_ids(tmp_path: Path, corpus: Path) -> set[str]:
+    reader = IndexReader.open(make_config(tmp_path, [corpus]))
+    try:
+        rows = list(range(reader.vectors.size))
+        assert reader.bm25.n_docs == len(rows) == reader.info.chunks
+        return {c.article_id for c in reader.store.chunks(rows)}
+    finally:
+        reader.close()
+
+
+@pytest.mark.parametrize("stage", ["embedded", "written", "manifest"])
+def test_killed_build_leaves_previous_index_serving(
+    tmp_path: Path, corpus_dir: Path, stage: str
+) -> None:
+    assert _run_build(tmp_path, corpus_dir) == 0
+    before = IndexLayout(tmp_path / "index").current().name
+    _write_jsonl(corpus_dir / "two.jsonl", ["a3"])
+    code = _run_build(tmp_path, corpus_dir, kill_at=stage)
+    assert code == -signal.SIGKILL
+    assert IndexLayout(tmp_path / "index").current().name == before
+    assert _served_ids(tmp_path, corpus_dir) == {"a1", "a2"}
+    # the next build recovers: cleans the debris and serves the new corpus
+    assert _run_build(tmp_path, corpus_dir) == 0
+    assert _served_ids(tmp_path, corpus_dir) == {"a1", "a2", "a3"}
+    gens = list((tmp_path / "index" / "generations").iterdir())
+    assert len(gens) <= 2
+
+
+def test_killed_at_random_moments(tmp_path: Path, corpus_dir: Path) -> None:
+    assert _run_build(tmp_path, corpus_dir) == 0
+    _write_jsonl(corpus_dir / "two.jsonl", ["a3"])
+    rng = random.Random(7)
+    for _ in range(4):
+        _run_build(tmp_path, corpus_dir, kill_after=rng.uniform(0.2, 2.5))
+        assert _served_ids(tmp_path, corpus_dir) in ({"a1", "a2"}, {"a1", "a2", "a3"})
