@@ -77,6 +77,10 @@ class RetrievalConfig:
     """How many hits each ranker (dense, BM25) contributes before fusion."""
     dense_weight: float = 0.5
     """Weight of the dense ranker in the fusion; BM25 gets ``1 - dense_weight``."""
+    proximity_weight: float = 0.5
+    """Rerank bonus for holding the question's words close together (0 turns it off)."""
+    rerank_depth: int = 20
+    """How many of the fused top candidates the proximity bonus is computed for."""
     min_coverage: float = 0.5
     """Confidence: the share of the question's (IDF-weighted) words found in the top hit."""
     min_dense: float = 0.86

@@ -146,6 +146,12 @@ class Retriever:
         dense = reader.vectors.scores_for(qvec, rows)
         lexical = lex[rows] if lex.size else np.zeros(len(rows), dtype=np.float32)
         fused = cfg.dense_weight * _minmax(dense) + (1.0 - cfg.dense_weight) * _minmax(lexical)
+        if cfg.proximity_weight > 0 and qtokens:
+            # rerank the head: prefer chunks holding the question's words close together
+            head = np.argsort(-fused, kind="stable")[: cfg.rerank_depth]
+            idf = dict(zip(qtokens, reader.bm25.idf(qtokens), strict=True))
+            for i, chunk in zip(head, reader.store.chunks(rows[head].tolist()), strict=True):
+                fused[i] += cfg.proximity_weight * _proximity(chunk.text, idf)
         order = np.lexsort((rows, -fused))
         out = [
             _Scored(int(rows[i]), float(fused[i]), float(dense[i]), float(lexical[i]))
@@ -225,6 +231,52 @@ def _coverage(tokens: list[str], idf: list[float], text: str) -> float:
     if total <= 0:
         return 0.0
     return sum(w for t, w in weights.items() if t in text) / total
+
+
+def _proximity(text: str, idf: dict[str, float]) -> float:
+    """How much of the question one sentence of ``text`` holds, and how close together.
+
+    Per sentence: the IDF-weighted share of the question's words it contains, times
+    ``shortest possible span / shortest window holding one of each`` (1 when those
+    words stand side by side). The chunk scores as its best sentence.
+    """
+    total = sum(idf.values())
+    if total <= 0:
+        return 0.0
+    norm = normalize(text)
+    best = 0.0
+    for start, end in split_sentences(norm):
+        share, span = _window(norm[start:end], idf)
+        best = max(best, share / total * span)
+    return best
+
+
+def _window(sentence: str, idf: dict[str, float]) -> tuple[float, float]:
+    """``(IDF weight of the words present, tightness of the shortest window holding them)``."""
+    events: list[tuple[int, int, str]] = []
+    for term in idf:
+        pos = sentence.find(term)
+        while pos >= 0:
+            events.append((pos, pos + len(term), term))
+            pos = sentence.find(term, pos + 1)
+    present = {t for _, _, t in events}
+    if not present:
+        return 0.0, 0.0
+    events.sort()
+    shortest = len(sentence)
+    counts: dict[str, int] = {}
+    left = 0
+    for _, end, term in events:  # sliding window over the occurrences
+        counts[term] = counts.get(term, 0) + 1
+        while len(counts) == len(present):
+            lstart, _, lterm = events[left]
+            shortest = min(shortest, end - lstart)
+            counts[lterm] -= 1
+            if not counts[lterm]:
+                del counts[lterm]
+            left += 1
+    tight = sum(len(t) for t in present)
+    return sum(idf[t] for t in present), tight / max(shortest, tight)
 
 
 def _best_sentence(text: str, idf: dict[str, float]) -> tuple[int, int]:

@@ -27,11 +27,17 @@ def test_example_documents_every_key_with_its_default() -> None:
 
 def test_environment_overrides_file(tmp_path: Path) -> None:
     cfg_file = tmp_path / "c.toml"
-    cfg_file.write_text('[index]\ndir = "from-file"\n[corpus]\npaths = ["pages"]\n',
-                        encoding="utf-8")
-    cfg = load_config(cfg_file, environ={"NEWSQA_INDEX_DIR": "/from/env",
-                                         "NEWSQA_RETRIEVAL_TOP_K": "7",
-                                         "NEWSQA_BOT_ADMIN_CHAT_IDS": "1, 2"})
+    cfg_file.write_text(
+        '[index]\ndir = "from-file"\n[corpus]\npaths = ["pages"]\n', encoding="utf-8"
+    )
+    cfg = load_config(
+        cfg_file,
+        environ={
+            "NEWSQA_INDEX_DIR": "/from/env",
+            "NEWSQA_RETRIEVAL_TOP_K": "7",
+            "NEWSQA_BOT_ADMIN_CHAT_IDS": "1, 2",
+        },
+    )
     assert cfg.index.dir == "/from/env"
     assert cfg.retrieval.top_k == 7
     assert cfg.bot.admin_chat_ids == (1, 2)
