@@ -41,11 +41,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--index", metavar="DIR", help="index folder (overrides index.dir)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    # --index is also accepted after the command (`newsqa index build --index DIR`)
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument(
+        "--index",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="index folder (overrides index.dir)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     idx = sub.add_parser("index", help="build or inspect the index")
     idx_sub = idx.add_subparsers(dest="index_command", required=True, metavar="ACTION")
-    build = idx_sub.add_parser("build", help="build or incrementally update the index")
+    build = idx_sub.add_parser(
+        "build", parents=[where], help="build or incrementally update the index"
+    )
     build.add_argument(
         "--corpus",
         metavar="PATH",
@@ -54,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--full", action="store_true", help="re-embed everything")
     build.add_argument("--json", action="store_true", help="print the report as JSON")
-    status = idx_sub.add_parser("status", help="show the served index")
+    status = idx_sub.add_parser("status", parents=[where], help="show the served index")
     status.add_argument("--json", action="store_true")
 
     corpus = sub.add_parser("corpus", help="check what ingestion finds")
@@ -63,13 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("paths", nargs="+", metavar="PATH")
     inspect.add_argument("--json", action="store_true")
 
-    ask = sub.add_parser("ask", help="answer a question")
+    ask = sub.add_parser("ask", parents=[where], help="answer a question")
     ask.add_argument("question", nargs="?", help="the question (Chinese)")
     ask.add_argument("-k", type=int, default=None, metavar="N", help="number of hits")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
     ask.add_argument("--batch", metavar="FILE", help="one question per line ('-' for stdin)")
 
-    ev = sub.add_parser("eval", help="measure retrieval quality and latency")
+    ev = sub.add_parser("eval", parents=[where], help="measure retrieval quality and latency")
     ev.add_argument("--queries", required=True, metavar="Q.jsonl")
     ev.add_argument("--passages", metavar="P.jsonl", help="build the index from these passages")
     ev.add_argument(
@@ -81,8 +91,32 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--failures", action="store_true", help="list the queries missed at rank 1")
 
-    sub.add_parser("bot", help="run the Telegram bot (token from $TELEGRAM_BOT_TOKEN)")
+    sub.add_parser(
+        "bot", parents=[where], help="run the Telegram bot (token from $TELEGRAM_BOT_TOKEN)"
+    )
     return parser
+
+
+_NOISY = (
+    "httpx",
+    "httpcore",
+    "sentence_transformers",
+    "transformers",
+    "jieba",
+    "bm25s",
+    "faiss",
+    "urllib3",
+    "filelock",
+    "huggingface_hub",
+)
+
+
+class _QuietLibraries(logging.Filter):
+    """Drop other libraries' records below WARNING (some reset their level on import)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        name = record.name.split(".", 1)[0]
+        return record.levelno >= logging.WARNING or name not in _NOISY
 
 
 def _setup_logging(args: argparse.Namespace, config: Config) -> None:
@@ -92,18 +126,11 @@ def _setup_logging(args: argparse.Namespace, config: Config) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in (
-        "httpx",
-        "httpcore",
-        "sentence_transformers",
-        "transformers",
-        "jieba",
-        "bm25s",
-        "faiss",
-        "urllib3",
-        "filelock",
-    ):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
+    if not args.verbose:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_QuietLibraries())
+    # transformers draws a "Loading weights" bar on every model load; ours are enough
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

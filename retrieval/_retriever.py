@@ -106,8 +106,8 @@ class Retriever:
         qnorm = normalize(text)
         qtokens = tokenize(qnorm, normalized=True)
         ranked = self._rank(reader, qnorm, qtokens, k)
-        hits = self._hits(reader, ranked, qnorm, qtokens)
-        confident = bool(hits) and self._confident(reader, ranked[0], hits[0], qnorm, qtokens)
+        hits = self._hits(reader, ranked, qtokens)
+        confident = bool(hits) and self._confident(reader, ranked[0], hits[0], qtokens)
         return Answer(question=question, confident=confident, hits=tuple(hits), notice=notice)
 
     def search(self, question: str, k: int, *, distinct_articles: bool = False) -> list[Hit]:
@@ -116,7 +116,7 @@ class Retriever:
         qnorm = normalize(question.strip())
         qtokens = tokenize(qnorm, normalized=True)
         ranked = self._rank(reader, qnorm, qtokens, k, distinct_articles=distinct_articles)
-        return self._hits(reader, ranked, qnorm, qtokens, highlight=False)
+        return self._hits(reader, ranked, qtokens, highlight=False)
 
     # -- ranking -------------------------------------------------------------------
 
@@ -178,7 +178,6 @@ class Retriever:
         self,
         reader: IndexReader,
         ranked: list[_Scored],
-        qnorm: str,
         qtokens: list[str],
         *,
         highlight: bool = True,
@@ -206,9 +205,7 @@ class Retriever:
             )
         return hits
 
-    def _confident(
-        self, reader: IndexReader, top: _Scored, hit: Hit, qnorm: str, qtokens: list[str]
-    ) -> bool:
+    def _confident(self, reader: IndexReader, top: _Scored, hit: Hit, qtokens: list[str]) -> bool:
         cfg = self._config.retrieval
         coverage = _coverage(qtokens, reader.bm25.idf(qtokens), normalize(hit.title + hit.text))
         logger.debug("confidence: coverage=%.2f dense=%.3f", coverage, top.dense)

@@ -253,9 +253,9 @@ class Reader:
         """Send a message with arbitrary fields (a sticker, a photo, ...)."""
         self.emulator.post("/sendMessage", self._message(**fields))
 
-    def reply_to(self, message: BotMessage, text: str) -> None:
-        """Reply to one of the bot's messages."""
-        replied = {
+    def _as_sent(self, message: BotMessage) -> dict[str, Any]:
+        """``message`` as the Bot API shows one of the bot's own messages."""
+        return {
             "message_id": message.message_id,
             "date": int(time.time()),
             "chat": self.chat,
@@ -267,22 +267,15 @@ class Reader:
                 "username": self.emulator.bot_username,
             },
         }
+
+    def reply_to(self, message: BotMessage, text: str) -> None:
+        """Reply to one of the bot's messages."""
+        replied = self._as_sent(message)
         self.say(text, reply_to_message=replied)
 
     def press(self, message: BotMessage, data: str) -> None:
         """Press the inline button with ``data`` under ``message``."""
-        shown = {
-            "message_id": message.message_id,
-            "date": int(time.time()),
-            "chat": self.chat,
-            "text": message.text,
-            "from": {
-                "id": self.emulator.bot_id,
-                "is_bot": True,
-                "first_name": "Newsqa Test",
-                "username": self.emulator.bot_username,
-            },
-        }
+        shown = self._as_sent(message)
         self.emulator.post(
             "/sendCallback",
             {"from": self.user, "message": shown, "data": data, "botToken": self.token},
