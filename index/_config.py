@@ -67,7 +67,10 @@ class ModelConfig:
     cache_dir: str = "~/.cache/newsqa/models"
     """Where the bundled model is converted to once, at first use."""
     threads: int = 0
-    """Torch intra-op threads; 0 keeps torch's default (all cores)."""
+    """Torch intra-op threads while building; 0 keeps torch's default (all cores)."""
+    query_threads: int = 1
+    """Torch threads while answering: one question is short, and one thread per question
+    keeps latency steady when questions run concurrently or the machine is busy."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,13 @@ class Embedder:
             "weights": weights,
         }
 
+    def use_query_threads(self) -> None:
+        """Switch torch to ``config.query_threads`` (process-wide) for answering questions."""
+        if self._config.query_threads > 0:
+            import torch
+
+            torch.set_num_threads(self._config.query_threads)
+
     def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
         """``(len(texts), dim)`` vectors of ``passage_prefix + text``, in the given order."""
         prefix = self._config.passage_prefix

@@ -65,6 +65,7 @@ class Retriever:
         reader = IndexReader.open(config)
         embedder = embedder or Embedder(config.model)
         embedder.encode_query("预热")  # load the model now, not on the first question
+        embedder.use_query_threads()
         return cls(config, reader, embedder)
 
     @property

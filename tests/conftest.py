@@ -63,6 +63,9 @@ class FakeEmbedder:
     def encode_query(self, text: str) -> np.ndarray:
         return self._vec(text)
 
+    def use_query_threads(self) -> None:
+        pass
+
 
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
