@@ -16,6 +16,7 @@ import pytest
 
 from index import CorpusError, IndexNotFoundError, IndexReader, build_index, index_status
 from index._layout import IndexLayout
+from retrieval import Retriever
 from tests.conftest import ROOT, FakeEmbedder, make_config
 
 ARTICLES = {
@@ -74,6 +75,10 @@ def test_add_change_remove_files(tmp_path: Path, corpus_dir: Path) -> None:
     report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
     assert (report.added, report.changed, report.removed, report.unchanged) == (1, 1, 0, 1)
     assert report.embedded == 2 and len(emb.encoded) == 2
+    retriever = Retriever.open(cfg, embedder=emb)  # type: ignore[arg-type]
+    changed = retriever.ask("林芳玲讲解了民法典哪一编？", k=1).hits[0]
+    assert changed.article_id == "a2" and "民法典" in changed.text
+    assert retriever.ask("志愿服务队帮助农户春耕", k=1).hits[0].article_id == "a3"
 
     (corpus_dir / "one.jsonl").unlink()  # remove a file
     report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
@@ -83,6 +88,8 @@ def test_add_change_remove_files(tmp_path: Path, corpus_dir: Path) -> None:
     [chunk] = reader.store.chunks([0])
     assert chunk.article_id == "a3"
     assert reader.vectors.size == 1 and reader.bm25.n_docs == 1
+    retriever = Retriever.open(cfg, embedder=emb)  # type: ignore[arg-type]
+    assert {h.article_id for h in retriever.ask("冠县妇联主席齐红梅", k=5).hits} == {"a3"}
 
 
 def test_model_change_forces_full_rebuild(
