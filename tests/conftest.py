@@ -16,6 +16,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 PAGE = SHARED / "corpus" / "000_27015f93c0a9216f.txt"
 SEED_DEV = SHARED / "eval" / "seed_dev.jsonl"
+RESULT_KEYS = {
+    "rank",
+    "score",
+    "title",
+    "section",
+    "text",
+    "highlight",
+    "source",
+    "article_id",
+    "chunk_id",
+}
+"""The fields of one result in the ``--json`` schema."""
 
 
 class FakeEmbedder:

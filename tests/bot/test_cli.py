@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 from index import Config
-from tests.conftest import PAGE, ROOT
+from tests.conftest import PAGE, RESULT_KEYS, ROOT
 
 
 def _run(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -77,17 +77,7 @@ def test_ask_json_schema_batch_and_mismatch(page_config: Config, tmp_path: Path)
     data = json.loads(proc.stdout)
     assert set(data) == {"question", "confident", "results"}
     assert data["confident"] is True and len(data["results"]) == 2
-    assert set(data["results"][0]) == {
-        "rank",
-        "score",
-        "title",
-        "section",
-        "text",
-        "highlight",
-        "source",
-        "article_id",
-        "chunk_id",
-    }
+    assert set(data["results"][0]) == RESULT_KEYS
 
     batch = tmp_path / "q.txt"
     batch.write_text(

@@ -9,7 +9,7 @@ import pytest
 
 from index import IndexMismatchError, IndexNotFoundError, build_index
 from retrieval import Answer, Retriever
-from tests.conftest import FakeEmbedder, make_config
+from tests.conftest import RESULT_KEYS, FakeEmbedder, make_config
 
 ROWS = [
     {
@@ -72,17 +72,7 @@ def test_json_schema(retriever: Retriever) -> None:
     assert set(data) == {"question", "confident", "results"}
     assert data["question"] == "齐红梅是谁？"
     for i, result in enumerate(data["results"], start=1):
-        assert set(result) == {
-            "rank",
-            "score",
-            "title",
-            "section",
-            "text",
-            "highlight",
-            "source",
-            "article_id",
-            "chunk_id",
-        }
+        assert set(result) == RESULT_KEYS
         assert result["rank"] == i
         assert isinstance(result["score"], float)
     json.dumps(data, ensure_ascii=False)
