@@ -49,7 +49,7 @@ class IndexConfig:
     dir: str = ".newsqa/index"
     """The index folder; generations live inside it and are swapped atomically."""
     approximate_threshold: int = 200_000
-    """Past this many chunks the FAISS index is an HNSW graph instead of exact search."""
+    """Past this many chunks the FAISS index is inverted-file (IVF) instead of exact."""
     max_chunk_chars: int = 300
     """A longer paragraph is split at sentence ends into windows of at most this length."""
     keep_generations: int = 1

@@ -1,8 +1,11 @@
 """The dense side of the index: FAISS inner-product search over L2-normalised vectors.
 
 Exact search (``IndexFlatIP``) while the index is small; past a configurable number
-of vectors an HNSW graph is built instead, trading a little recall for speed. Scores
-are cosine similarities (higher is better).
+of vectors an inverted-file index (``IndexIVFFlat``, 4·√N spherical k-means lists, 32
+probed per question) instead. ``benchmarks/bench_vectors.py`` chose it: at 1M vectors
+it keeps recall@10 against exact search at 0.997 in about 1 ms, where HNSW32 reached
+only 0.84-0.92 and built 3.5 times slower. Scores are cosine similarities (higher is
+better).
 """
 
 from __future__ import annotations
@@ -19,9 +22,8 @@ __all__ = ["VectorIndex"]
 
 logger = logging.getLogger(__name__)
 
-_HNSW_M = 32
-_HNSW_EF_CONSTRUCTION = 80
-_HNSW_EF_SEARCH = 128
+_NPROBE = 32
+_TRAIN_PER_LIST = 40
 
 
 class VectorIndex:
@@ -41,16 +43,25 @@ class VectorIndex:
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
         index: Any
-        if len(vectors) > approximate_threshold:
-            index = faiss.IndexHNSWFlat(dim, _HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = _HNSW_EF_CONSTRUCTION
-            index.hnsw.efSearch = _HNSW_EF_SEARCH
-            kind = f"hnsw{_HNSW_M}"
-            logger.info("%d vectors: building an approximate HNSW index", len(vectors))
+        n = len(vectors)
+        if n > approximate_threshold:
+            nlist = max(1, min(int(4 * np.sqrt(n)), n // _TRAIN_PER_LIST))
+            index = faiss.IndexIVFFlat(
+                faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT
+            )
+            index.cp.spherical = True
+            sample = np.random.default_rng(0).choice(
+                n, min(n, _TRAIN_PER_LIST * nlist), replace=False
+            )
+            logger.info("%d vectors: training an inverted-file index of %d lists", n, nlist)
+            index.train(vectors[np.sort(sample)])
+            index.add(vectors)
+            _prepare(index)
+            kind = f"ivf{nlist}-flat"
         else:
             index = faiss.IndexFlatIP(dim)
+            index.add(vectors)
             kind = "flat"
-        index.add(vectors)
         return cls(index, kind)
 
     def save(self, path: Path) -> None:
@@ -69,8 +80,7 @@ class VectorIndex:
             index = faiss.read_index(str(path))
         except RuntimeError as exc:
             raise IndexError_(f"cannot read the vector index {path}: {exc}") from exc
-        if hasattr(index, "hnsw"):
-            index.hnsw.efSearch = _HNSW_EF_SEARCH
+        _prepare(index)
         return cls(index, kind)
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -90,3 +100,10 @@ class VectorIndex:
         return np.asarray(
             stored @ np.asarray(query, dtype=np.float32).reshape(-1), dtype=np.float32
         )
+
+
+def _prepare(index: Any) -> None:
+    """Search settings of an inverted-file index (they are not all stored in the file)."""
+    if hasattr(index, "nprobe"):
+        index.nprobe = _NPROBE
+        index.make_direct_map()  # reconstruct_batch (exact scores of candidates) needs it
