@@ -35,8 +35,6 @@ tokenising.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
 import gc
 import itertools
 import json
@@ -56,30 +54,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _measure import pct, rss_mb, trim  # noqa: E402
+
 from index._build import passage_text  # noqa: E402
 from index._ingest import chunk_articles, ingest  # noqa: E402
 from index._lexical import Bm25Index, tokenize  # noqa: E402
 
 DEPTH = 50  # retrieval.candidates: BM25 hits kept for fusion
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def trim() -> None:
-    """Give freed heap back to the OS, so the next RSS delta means something."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
 
 
 def _tokenize_many(texts: Sequence[str]) -> list[tuple[str, ...]]:

@@ -64,8 +64,6 @@ of vector files (synthetic versus real embeddings from ``embed_sample.py``).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
 import json
 import math
 import os
@@ -82,6 +80,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before faiss starts OpenM
 
 import faiss
 import numpy as np
+from _measure import pct, rss_mb, trim
 
 CONFIGS = (
     "flat",
@@ -97,25 +96,6 @@ DEFAULT_CONFIGS = ",".join(CONFIGS)
 
 
 # -- measuring helpers --------------------------------------------------------------
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def trim() -> None:
-    """Give freed heap back to the OS, so the next RSS delta means something."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
 
 
 def recall(found: np.ndarray, truth: np.ndarray, k: int) -> float:

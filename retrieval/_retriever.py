@@ -106,9 +106,10 @@ class Retriever:
         reader = self._reader
         qnorm = normalize(text)
         qtokens = tokenize(qnorm, normalized=True)
-        ranked = self._rank(reader, qnorm, qtokens, k)
-        hits = self._hits(reader, ranked, qtokens)
-        confident = bool(hits) and self._confident(reader, ranked[0], hits[0], qtokens)
+        idf = _idf(reader, qtokens)
+        ranked = self._rank(reader, qnorm, qtokens, idf, k)
+        hits = self._hits(reader, ranked, idf)
+        confident = bool(hits) and self._confident(ranked[0], hits[0], idf)
         return Answer(question=question, confident=confident, hits=tuple(hits), notice=notice)
 
     def search(self, question: str, k: int, *, distinct_articles: bool = False) -> list[Hit]:
@@ -116,8 +117,9 @@ class Retriever:
         reader = self._reader
         qnorm = normalize(question.strip())
         qtokens = tokenize(qnorm, normalized=True)
-        ranked = self._rank(reader, qnorm, qtokens, k, distinct_articles=distinct_articles)
-        return self._hits(reader, ranked, qtokens, highlight=False)
+        idf = _idf(reader, qtokens)
+        ranked = self._rank(reader, qnorm, qtokens, idf, k, distinct_articles=distinct_articles)
+        return self._hits(reader, ranked, idf, highlight=False)
 
     # -- ranking -------------------------------------------------------------------
 
@@ -126,6 +128,7 @@ class Retriever:
         reader: IndexReader,
         qnorm: str,
         qtokens: list[str],
+        idf: dict[str, float],
         k: int,
         *,
         distinct_articles: bool = False,
@@ -147,10 +150,9 @@ class Retriever:
         dense = reader.vectors.scores_for(qvec, rows)
         lexical = lex[rows] if lex.size else np.zeros(len(rows), dtype=np.float32)
         fused = cfg.dense_weight * _minmax(dense) + (1.0 - cfg.dense_weight) * _minmax(lexical)
-        if cfg.proximity_weight > 0 and qtokens:
+        if cfg.proximity_weight > 0 and idf:
             # rerank the head: prefer chunks holding the question's words close together
             head = np.argsort(-fused, kind="stable")[: cfg.rerank_depth]
-            idf = dict(zip(qtokens, reader.bm25.idf(qtokens), strict=True))
             for i, chunk in zip(head, reader.store.chunks(rows[head].tolist()), strict=True):
                 fused[i] += cfg.proximity_weight * _proximity(chunk.text, idf)
         order = np.lexsort((rows, -fused))
@@ -179,12 +181,11 @@ class Retriever:
         self,
         reader: IndexReader,
         ranked: list[_Scored],
-        qtokens: list[str],
+        idf: dict[str, float],
         *,
         highlight: bool = True,
     ) -> list[Hit]:
         chunks = reader.store.chunks([s.row for s in ranked])
-        idf = dict(zip(qtokens, reader.bm25.idf(qtokens), strict=True))
         hits = []
         for rank, (s, chunk) in enumerate(zip(ranked, chunks, strict=True), start=1):
             span = _best_sentence(chunk.text, idf) if highlight else (0, len(chunk.text))
@@ -206,9 +207,9 @@ class Retriever:
             )
         return hits
 
-    def _confident(self, reader: IndexReader, top: _Scored, hit: Hit, qtokens: list[str]) -> bool:
+    def _confident(self, top: _Scored, hit: Hit, idf: dict[str, float]) -> bool:
         cfg = self._config.retrieval
-        coverage = _coverage(qtokens, reader.bm25.idf(qtokens), normalize(hit.title + hit.text))
+        coverage = _coverage(idf, normalize(hit.title + hit.text))
         logger.debug("confidence: coverage=%.2f dense=%.3f", coverage, top.dense)
         return coverage >= cfg.min_coverage or top.dense >= cfg.min_dense
 
@@ -222,9 +223,13 @@ def _minmax(x: np.ndarray) -> np.ndarray:
     return (x - lo) / (hi - lo)
 
 
-def _coverage(tokens: list[str], idf: list[float], text: str) -> float:
+def _idf(reader: IndexReader, tokens: list[str]) -> dict[str, float]:
+    """IDF of each distinct question token in the served index (computed once per question)."""
+    return dict(zip(tokens, reader.bm25.idf(tokens), strict=True))
+
+
+def _coverage(weights: dict[str, float], text: str) -> float:
     """IDF-weighted share of the question's distinct tokens that occur in ``text``."""
-    weights = dict(zip(tokens, idf, strict=True))
     total = sum(weights.values())
     if total <= 0:
         return 0.0
