@@ -5,7 +5,7 @@ Public surface::
     build_index(config) -> BuildReport     ingest, embed what changed, swap in atomically
     inspect_corpus(paths) -> Corpus        what ingestion finds, without indexing
     index_status(config) -> IndexInfo      the served index, without loading it
-    IndexReader.open(config)               the served generation, for retrieval
+    open_index(config) -> SearchIndex      the served index, for retrieval
     Config, load_config                    the one configuration object
     NewsqaError and its subclasses         every expected failure
 
@@ -38,7 +38,8 @@ from index._errors import (
 from index._ingest import Corpus, chunk_articles
 from index._ingest import ingest as inspect_corpus
 from index._lexical import tokenize
-from index._reader import IndexInfo, IndexReader, index_status
+from index._reader import IndexReader, index_status, open_index
+from index._search import IndexInfo, SearchIndex
 from index._text import content_chars, normalize, split_sentences
 from index._types import Article, Chunk, FileReport, Paragraph
 
@@ -66,6 +67,7 @@ __all__ = [
     "Paragraph",
     "QueryError",
     "RetrievalConfig",
+    "SearchIndex",
     "build_index",
     "chunk_articles",
     "content_chars",
@@ -73,6 +75,7 @@ __all__ = [
     "inspect_corpus",
     "load_config",
     "normalize",
+    "open_index",
     "split_sentences",
     "tokenize",
 ]

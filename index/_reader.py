@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from index._config import Config
 from index._errors import IndexMismatchError
 from index._layout import BM25, FAISS, FORMAT_VERSION, META, IndexLayout
 from index._lexical import TOKENIZER_ID, Bm25Index
+from index._search import IndexInfo, Keys, Scores, SearchIndex
 from index._store import MetaStore
+from index._types import Chunk
 from index._vectors import VectorIndex
 
-__all__ = ["IndexInfo", "IndexReader", "index_status"]
+__all__ = ["IndexInfo", "IndexReader", "index_status", "open_index"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class IndexInfo:
-    """A summary of the served index, for ``newsqa index status`` and the bot's /start."""
-
-    path: str
-    generation: str
-    articles: int
-    chunks: int
-    newest_date: str
-    built_at: str
-    model: str
-    vector_index: str
 
 
 class IndexReader:
@@ -70,6 +60,41 @@ class IndexReader:
 
     def close(self) -> None:
         self.store.close()
+
+    # -- SearchIndex -----------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        return self.vectors.size
+
+    def dense_search(self, query: np.ndarray, k: int) -> tuple[Keys, Scores]:
+        scores, rows = self.vectors.search(query, k)
+        return rows.astype(np.int64), scores.astype(np.float32)
+
+    def dense_scores(self, query: np.ndarray, keys: Keys) -> Scores:
+        return self.vectors.scores_for(query, keys)
+
+    def lexical_search(
+        self, text: str, tokens: Sequence[str], k: int, *, also: Keys
+    ) -> tuple[Keys, Scores, Scores]:
+        lex = self.bm25.scores(tokens)
+        if not lex.size or lex.max() <= 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, np.zeros(0, dtype=np.float32), np.zeros(len(also), dtype=np.float32)
+        top = min(k, int((lex > 0).sum()))
+        rows = np.argpartition(-lex, top - 1)[:top].astype(np.int64)
+        return rows, lex[rows], lex[also]
+
+    def idf(self, tokens: Sequence[str]) -> list[float]:
+        return self.bm25.idf(tokens)
+
+    def chunks(self, keys: Sequence[int]) -> list[Chunk]:
+        return self.store.chunks(keys)
+
+
+def open_index(config: Config) -> SearchIndex:
+    """Open the served index of ``config``'s backend for search."""
+    return IndexReader.open(config)
 
 
 def _info(layout: IndexLayout, generation: str, manifest: dict[str, Any]) -> IndexInfo:

@@ -21,9 +21,10 @@ from index import (
     Config,
     Embedder,
     IndexInfo,
-    IndexReader,
+    SearchIndex,
     content_chars,
     normalize,
+    open_index,
     split_sentences,
     tokenize,
 )
@@ -53,7 +54,7 @@ class Retriever:
     >>> answer.confident, answer.hits[0].title
     """
 
-    def __init__(self, config: Config, reader: IndexReader, embedder: Embedder) -> None:
+    def __init__(self, config: Config, reader: SearchIndex, embedder: Embedder) -> None:
         self._config = config
         self._reader = reader
         self._embedder = embedder
@@ -62,7 +63,7 @@ class Retriever:
     @classmethod
     def open(cls, config: Config, *, embedder: Embedder | None = None) -> Retriever:
         """Open the served index and load the model (seconds; do it once)."""
-        reader = IndexReader.open(config)
+        reader = open_index(config)
         embedder = embedder or Embedder(config.model)
         embedder.encode_query("预热")  # load the model now, not on the first question
         embedder.use_query_threads()
@@ -78,7 +79,7 @@ class Retriever:
         Questions already being answered finish on the generation they started with.
         """
         with self._reload_lock:
-            fresh = IndexReader.open(self._config)
+            fresh = open_index(self._config)
             if fresh.info.generation == self._reader.info.generation:
                 fresh.close()
                 return False
@@ -125,7 +126,7 @@ class Retriever:
 
     def _rank(
         self,
-        reader: IndexReader,
+        reader: SearchIndex,
         qnorm: str,
         qtokens: list[str],
         idf: dict[str, float],
@@ -134,26 +135,23 @@ class Retriever:
         distinct_articles: bool = False,
     ) -> list[_Scored]:
         cfg = self._config.retrieval
-        n = reader.vectors.size
-        if n == 0:
+        if reader.size == 0:
             return []
         depth = max(cfg.candidates, k)
         qvec = self._embedder.encode_query(qnorm)
-        _, d_rows = reader.vectors.search(qvec, depth)
-        lex = reader.bm25.scores(qtokens)
-        if lex.size and lex.max() > 0:
-            top = min(depth, int((lex > 0).sum()))
-            l_rows = np.argpartition(-lex, top - 1)[:top]
-        else:
-            l_rows = np.zeros(0, dtype=np.int64)
-        rows = np.unique(np.concatenate([d_rows.astype(np.int64), l_rows.astype(np.int64)]))
-        dense = reader.vectors.scores_for(qvec, rows)
-        lexical = lex[rows] if lex.size else np.zeros(len(rows), dtype=np.float32)
+        d_rows, _ = reader.dense_search(qvec, depth)
+        d_rows = np.unique(d_rows.astype(np.int64))
+        l_rows, l_scores, d_lex = reader.lexical_search(qnorm, qtokens, depth, also=d_rows)
+        lex_of = dict(zip(d_rows.tolist(), d_lex.tolist(), strict=True))
+        lex_of.update(zip(l_rows.tolist(), l_scores.tolist(), strict=True))
+        rows = np.unique(np.concatenate([d_rows, l_rows.astype(np.int64)]))
+        dense = reader.dense_scores(qvec, rows)
+        lexical = np.fromiter((lex_of.get(r, 0.0) for r in rows.tolist()), np.float32, len(rows))
         fused = cfg.dense_weight * _minmax(dense) + (1.0 - cfg.dense_weight) * _minmax(lexical)
         if cfg.proximity_weight > 0 and idf:
             # rerank the head: prefer chunks holding the question's words close together
             head = np.argsort(-fused, kind="stable")[: cfg.rerank_depth]
-            for i, chunk in zip(head, reader.store.chunks(rows[head].tolist()), strict=True):
+            for i, chunk in zip(head, reader.chunks(rows[head].tolist()), strict=True):
                 fused[i] += cfg.proximity_weight * _proximity(chunk.text, idf)
         order = np.lexsort((rows, -fused))
         out = [
@@ -165,8 +163,8 @@ class Retriever:
         return out[:k]
 
     @staticmethod
-    def _distinct(reader: IndexReader, ranked: list[_Scored]) -> list[_Scored]:
-        chunks = reader.store.chunks([s.row for s in ranked])
+    def _distinct(reader: SearchIndex, ranked: list[_Scored]) -> list[_Scored]:
+        chunks = reader.chunks([s.row for s in ranked])
         seen: set[str] = set()
         out = []
         for s, c in zip(ranked, chunks, strict=True):
@@ -179,13 +177,13 @@ class Retriever:
 
     def _hits(
         self,
-        reader: IndexReader,
+        reader: SearchIndex,
         ranked: list[_Scored],
         idf: dict[str, float],
         *,
         highlight: bool = True,
     ) -> list[Hit]:
-        chunks = reader.store.chunks([s.row for s in ranked])
+        chunks = reader.chunks([s.row for s in ranked])
         hits = []
         for rank, (s, chunk) in enumerate(zip(ranked, chunks, strict=True), start=1):
             span = _best_sentence(chunk.text, idf) if highlight else (0, len(chunk.text))
@@ -223,9 +221,9 @@ def _minmax(x: np.ndarray) -> np.ndarray:
     return (x - lo) / (hi - lo)
 
 
-def _idf(reader: IndexReader, tokens: list[str]) -> dict[str, float]:
+def _idf(reader: SearchIndex, tokens: list[str]) -> dict[str, float]:
     """IDF of each distinct question token in the served index (computed once per question)."""
-    return dict(zip(tokens, reader.bm25.idf(tokens), strict=True))
+    return dict(zip(tokens, reader.idf(tokens), strict=True))
 
 
 def _coverage(weights: dict[str, float], text: str) -> float:
