@@ -62,7 +62,12 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         help="file or folder to index (repeatable; overrides corpus.paths)",
     )
-    build.add_argument("--full", action="store_true", help="re-embed everything")
+    build.add_argument("--full", action="store_true", help="re-read and re-embed everything")
+    build.add_argument(
+        "--compact",
+        action="store_true",
+        help="merge every segment into one, dropping deleted rows (no re-embedding)",
+    )
     build.add_argument("--json", action="store_true", help="print the report as JSON")
     status = idx_sub.add_parser("status", parents=[where], help="show the served index")
     status.add_argument("--json", action="store_true")
@@ -173,7 +178,9 @@ def _cmd_build(args: argparse.Namespace, config: Config) -> int:
 
     if args.corpus:
         config = config.with_section("corpus", paths=tuple(os.path.abspath(p) for p in args.corpus))
-    report = build_index(config, full=args.full, show_progress=sys.stderr.isatty())
+    report = build_index(
+        config, full=args.full, compact=args.compact, show_progress=sys.stderr.isatty()
+    )
     if args.json:
         _print_json({k: getattr(report, k) for k in report.__slots__})
         return 0
@@ -181,7 +188,9 @@ def _cmd_build(args: argparse.Namespace, config: Config) -> int:
         f"index {report.generation}: {report.articles} articles, {report.chunks} chunks "
         f"from {report.files} files\n"
         f"  added {report.added}, changed {report.changed}, removed {report.removed}, "
-        f"unchanged {report.unchanged} (embedded {report.embedded}) in {report.seconds:.1f}s"
+        f"unchanged {report.unchanged} (embedded {report.embedded}) in {report.seconds:.1f}s\n"
+        f"  {report.files_read} of {report.files} files read; {report.segments} segment(s)"
+        + (f", {report.merged} merged into one" if report.merged else "")
     )
     if report.reason:
         print(f"  full rebuild: {report.reason}")

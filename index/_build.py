@@ -1,9 +1,20 @@
-"""Building the index: ingest, chunk, embed what is new, write a generation, swap it in.
+"""Building the index: read what changed, embed what is new, add a segment, swap it in.
 
-Builds are incremental: a chunk whose embedded text is unchanged since the served
-generation reuses its vector and BM25 tokens, so only new or changed chunks are
-embedded. A different model, tokenizer, chunk size or format version forces a full
-rebuild, reported in one line. See :mod:`index._layout` for the atomic swap.
+Builds are incremental at the level of files and chunks:
+
+- a corpus file with the same size and modification time as last time is not read
+  (one whose bytes are unchanged is not re-ingested either);
+- a new or edited file is ingested again; its chunks go into one new segment, and
+  its previous rows are marked deleted in the segment that holds them;
+- a removed file's rows are marked deleted;
+- a chunk whose text was embedded before (in any segment, even in a file that moved)
+  reuses its vector; only new text is embedded.
+
+So adding one page to an archive of a million chunks writes about sixty rows, not a
+million. Deleted rows are masked out of every search structure at once and dropped
+for good when their segment is merged (see :func:`_merge_plan`), or with
+``compact=True``. A different model, tokenizer, chunk size or format version forces a
+full rebuild, reported in one line. See :mod:`index._layout` for the atomic swap.
 """
 
 from __future__ import annotations
@@ -14,22 +25,24 @@ import os
 import signal
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
+from index._catalog import Catalog, FileEntry
 from index._config import Config
 from index._embed import Embedder
 from index._errors import CorpusError
-from index._ingest import chunk_articles, ingest
-from index._layout import BM25, FAISS, FORMAT_VERSION, META, VECTORS, IndexLayout
-from index._lexical import TOKENIZER_ID, Bm25Index, tokenize
-from index._store import ChunkRecord, MetaStore
+from index._ingest import chunk_articles, ingest_files, walk_corpus
+from index._layout import CATALOG, DELETED, FORMAT_VERSION, META, IndexLayout
+from index._lexical import TOKENIZER_ID, tokenize_many
+from index._segment import SegmentInfo, merge_segments, write_segment
+from index._store import MetaStore
 from index._text import normalize
-from index._types import Chunk
-from index._vectors import VectorIndex
+from index._types import Article, Chunk
+from index._vectors import SegmentVectors
 
 __all__ = ["BuildReport", "build_index", "passage_text"]
 
@@ -37,6 +50,9 @@ logger = logging.getLogger(__name__)
 
 _FAULT_ENV = "NEWSQA_TEST_KILL_AT"
 """Test hook: SIGKILL the build at a named stage (proves the swap is atomic)."""
+
+_REWRITE_DELETED_SHARE = 1 / 3
+"""A segment with more of its rows deleted than this is rewritten without them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +73,12 @@ class BuildReport:
     warnings: tuple[str, ...]
     duplicates_dropped: int
     seconds: float
+    files_read: int = 0
+    """Corpus files read this time (the others were unchanged since the last build)."""
+    segments: int = 0
+    """Segments of the new generation."""
+    merged: int = 0
+    """Segments merged into one by this build (0: none)."""
 
 
 def passage_text(chunk: Chunk) -> str:
@@ -84,125 +106,225 @@ def _settings(config: Config, model: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass
+class _State:
+    """The served generation as a build sees it."""
+
+    segments: list[SegmentInfo] = field(default_factory=list)
+    deleted: dict[str, np.ndarray] = field(default_factory=dict)  # name -> bool mask
+    catalog: Catalog = field(default_factory=Catalog)
+
+
+def _load_state(layout: IndexLayout, gen: Path, manifest: dict[str, Any]) -> _State:
+    segments = [SegmentInfo.from_json(s) for s in manifest.get("segments", [])]
+    return _State(segments, read_deleted(gen, segments), Catalog.load(gen / CATALOG))
+
+
+def read_deleted(gen: Path, segments: Sequence[SegmentInfo]) -> dict[str, np.ndarray]:
+    """Per segment, a mask of its rows deleted in generation ``gen``."""
+    out = {}
+    for seg in segments:
+        mask = np.zeros(seg.rows, dtype=bool)
+        path = gen / DELETED / f"{seg.name}.npy"
+        if path.is_file():
+            mask[np.load(path)] = True
+        out[seg.name] = mask
+    return out
+
+
+@dataclass
+class _Counts:
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+
+
 def build_index(
     config: Config,
     *,
     full: bool = False,
+    compact: bool = False,
     show_progress: bool = False,
     embedder: Embedder | None = None,
 ) -> BuildReport:
     """Build or incrementally update the index in ``config.index.dir``.
 
-    Raises :class:`~index.CorpusError` when the corpus holds no article, and
-    :class:`~index.IndexError_` when the folder cannot be written; in both cases the
-    previously served index is untouched.
+    ``full`` re-reads and re-embeds everything; ``compact`` merges every segment into
+    one (no re-embedding). Raises :class:`~index.CorpusError` when the corpus holds no
+    article, and :class:`~index.IndexError_` when the folder cannot be written; in
+    both cases the previously served index is untouched.
     """
+    if getattr(config.index, "backend", "local") == "milvus":
+        from index._milvus import build_milvus  # lazy: pymilvus only when chosen
+
+        milvus_report: BuildReport = build_milvus(
+            config, full=full, show_progress=show_progress, embedder=embedder
+        )
+        return milvus_report
     started = time.perf_counter()
     layout = IndexLayout(config.index.dir)
     with layout.lock():
         layout.prune(keep_previous=config.index.keep_generations)
-        corpus = ingest(config.corpus.paths)
-        for warning in corpus.warnings:
-            logger.warning("%s", warning)
-        articles = corpus.articles
-        if not articles:
-            raise CorpusError("no articles found in " + ", ".join(config.corpus.paths))
-        chunks = chunk_articles(articles, config.index.max_chunk_chars)
+        files = walk_corpus(config.corpus.paths)
         embedder = embedder or Embedder(config.model)
         settings = _settings(config, embedder.identity())
 
-        old_by_id: dict[str, ChunkRecord] = {}
-        old_vectors: dict[str, np.ndarray] = {}
-        old_tokens: dict[str, tuple[str, ...]] = {}
+        state = _State()
         reason = "requested with --full" if full else ""
         prev = layout.current_or_none()
         if prev is not None and not full:
             manifest = layout.read_manifest(prev)
             reason = _stale_reason(manifest.get("settings", {}), settings)
             if not reason:
-                store = MetaStore.open(prev / META)
-                try:
-                    vectors = np.load(prev / VECTORS, mmap_mode="r")
-                    for rec in store.records():
-                        old_by_id[rec.chunk.chunk_id] = rec
-                        old_vectors[rec.content_hash] = vectors[rec.row]
-                        old_tokens[rec.content_hash] = rec.tokens
-                finally:
-                    store.close()
+                state = _load_state(layout, prev, manifest)
         elif prev is None:
             reason = "no previous index"
         if reason and prev is not None:
             logger.warning("full rebuild: %s", reason)
 
-        texts = [passage_text(c) for c in chunks]
-        hashes = [_content_hash(t) for t in texts]
-        added = changed = unchanged = 0
-        for chunk, h in zip(chunks, hashes, strict=True):
-            old = old_by_id.get(chunk.chunk_id)
-            if old is None:
-                added += 1
-            elif old.content_hash != h:
-                changed += 1
+        # 1. which files to read: new, or changed size or modification time
+        catalog = Catalog()
+        to_read: list[tuple[Path, str]] = []
+        stats: dict[str, os.stat_result] = {}
+        for path, key in files:
+            src = str(path.resolve())
+            try:
+                stat = path.stat()
+            except OSError:
+                to_read.append((path, key))  # ingestion reports why it cannot be read
+                continue
+            stats[src] = stat
+            old = state.catalog.get(src)
+            if old is not None and old.same_stat(stat):
+                catalog[src] = old
             else:
-                unchanged += 1
-        current_ids = {c.chunk_id for c in chunks}
-        removed = sum(1 for cid in old_by_id if cid not in current_ids)
+                to_read.append((path, key))
+        reserved = {a for e in catalog.values() for a in e.articles}
+        corpus = ingest_files(to_read, reserved_ids=reserved)
 
-        todo: list[int] = []  # first chunk of each text not embedded before
-        seen = set(old_vectors)
+        # 2. what changed: compare the re-read files with their previous rows
+        counts = _Counts(unchanged=sum(e.count for e in catalog.values()))
+        deleted = {name: mask.copy() for name, mask in state.deleted.items()}
+        stores = _Stores(layout)
+        new_articles: list[Article] = []
+        new_chunks: list[Chunk] = []
+        new_files: list[tuple[str, FileEntry, int]] = []  # path, entry, chunk count
+        for report in corpus.files:
+            src = report.path
+            old = state.catalog.get(src)
+            got = stats.get(src)
+            size, mtime = (got.st_size, got.st_mtime_ns) if got else (-1, -1)
+            if old is not None and report.digest and old.digest == report.digest:
+                old.size, old.mtime_ns = size, mtime  # touched, not edited
+                catalog[src] = old
+                counts.unchanged += old.count
+                continue
+            chunks = chunk_articles(report.articles, config.index.max_chunk_chars)
+            if old is not None and old.count:
+                before = {cid: h for _, cid, h in stores.hashes(old)}
+                _compare(chunks, before, counts)
+                deleted[old.segment][old.start : old.start + old.count] = True
+            else:
+                counts.added += len(chunks)
+            entry = FileEntry(
+                size=size,
+                mtime_ns=mtime,
+                digest=report.digest,
+                articles=[a.article_id for a in report.articles],
+                newest_date=max((a.date for a in report.articles if a.date), default=""),
+                warnings=list(report.warnings),
+                skipped=report.skipped,
+                duplicates_dropped=report.duplicates_dropped,
+            )
+            catalog[src] = entry
+            new_files.append((src, entry, len(chunks)))
+            new_articles.extend(report.articles)
+            new_chunks.extend(chunks)
+        for src, old in state.catalog.items():
+            if src not in catalog:
+                counts.removed += old.count
+                if old.count:
+                    deleted[old.segment][old.start : old.start + old.count] = True
+
+        n_articles = sum(len(e.articles) for e in catalog.values())
+        if not n_articles:
+            stores.close()
+            raise CorpusError("no articles found in " + ", ".join(config.corpus.paths))
+
+        # 3. vectors: reuse what was embedded before, embed the rest
+        texts = [passage_text(c) for c in new_chunks]
+        hashes = [_content_hash(t) for t in texts]
+        known = stores.vectors_for(state.segments, set(hashes)) if state.segments else {}
+        todo: list[int] = []
+        seen = set(known)
         for i, h in enumerate(hashes):
             if h not in seen:
                 seen.add(h)
                 todo.append(i)
         logger.info(
-            "%d chunks from %d articles: %d to embed", len(chunks), len(articles), len(todo)
+            "%d files read, %d chunks to index, %d to embed", len(to_read), len(texts), len(todo)
         )
         fresh = embedder.encode_passages([texts[i] for i in todo], show_progress=show_progress)
-        fresh_by_hash = {hashes[i]: fresh[j] for j, i in enumerate(todo)}
         _fault("embedded")
-
         dim = int(embedder.dim)
-        matrix = np.zeros((len(chunks), dim), dtype=np.float32)
-        records: list[ChunkRecord] = []
-        iterator: Sequence[int] | Any = range(len(chunks))
-        if show_progress:
-            iterator = tqdm(iterator, desc="indexing", unit="chunk")
-        for row in iterator:
-            h = hashes[row]
-            matrix[row] = fresh_by_hash[h] if h in fresh_by_hash else old_vectors[h]
-            toks = old_tokens.get(h)
-            if toks is None:
-                toks = tuple(tokenize(texts[row], normalized=True))
-                old_tokens[h] = toks
-            records.append(ChunkRecord(row=row, chunk=chunks[row], content_hash=h, tokens=toks))
+        for j, i in enumerate(todo):
+            known[hashes[i]] = fresh[j]
+        matrix = np.zeros((len(new_chunks), dim), dtype=np.float32)
+        for row, h in enumerate(hashes):
+            matrix[row] = known[h]
+        stores.close()
+        del known, fresh
 
+        # 4. the new segment, then merges
+        segments = list(state.segments)
+        if new_chunks:
+            tokens = tokenize_many(texts)
+            folder = layout.new_segment()
+            info = write_segment(
+                folder,
+                new_articles,
+                new_chunks,
+                hashes,
+                matrix,
+                tokens,
+                approximate_threshold=config.index.approximate_threshold,
+            )
+            del tokens
+            layout.flush(folder)
+            segments.append(info)
+            deleted[info.name] = np.zeros(info.rows, dtype=bool)
+            start = 0
+            for _, entry, n in new_files:
+                entry.segment, entry.start, entry.count = info.name, start, n
+                start += n
+        del matrix
+        merged = 0
+        chosen = _merge_plan(segments, deleted, config.index.max_segments, compact)
+        if chosen:
+            segments, deleted = _merge(layout, config, segments, deleted, chosen, catalog)
+            merged = len(chosen)
+
+        # 5. the generation: deletions, the catalog, the manifest last
         gen = layout.new_generation()
-        store = MetaStore.create(gen / META)
-        try:
-            store.write(articles, records)
-        finally:
-            store.close()
-        np.save(gen / VECTORS, matrix)
-        vindex = VectorIndex.build(matrix, dim, config.index.approximate_threshold)
-        vindex.save(gen / FAISS)
-        (gen / BM25).mkdir()
-        Bm25Index.build([r.tokens for r in records]).save(gen / BM25)
+        (gen / DELETED).mkdir()
+        for seg in segments:
+            rows = np.flatnonzero(deleted[seg.name]).astype(np.int32)
+            if len(rows):
+                np.save(gen / DELETED / f"{seg.name}.npy", rows)
+        catalog.save(gen / CATALOG)
         _fault("written")
-
-        n_articles = len(articles)
-        newest = max((a.date for a in articles if a.date), default="")
+        live = sum(seg.rows - int(deleted[seg.name].sum()) for seg in segments)
+        kinds = [seg.kind for seg in segments]
         layout.write_manifest(
             gen,
             {
                 "settings": settings,
-                "vector_index": vindex.kind,
+                "segments": [seg.to_json() for seg in segments],
+                "vector_index": _describe(kinds),
                 "dim": dim,
-                "counts": {
-                    "articles": n_articles,
-                    "chunks": len(chunks),
-                    "files": len(corpus.files),
-                },
-                "newest_date": newest,
+                "counts": {"articles": n_articles, "chunks": live, "files": len(catalog)},
+                "newest_date": max((e.newest_date for e in catalog.values()), default=""),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             },
         )
@@ -210,22 +332,148 @@ def build_index(
         layout.publish(gen, keep=config.index.keep_generations)
         _fault("published")
 
+    warnings = [w for e in catalog.values() for w in e.warnings]
     return BuildReport(
         generation=gen.name,
         full=bool(reason),
         reason=reason,
-        added=added,
-        changed=changed,
-        removed=removed,
-        unchanged=unchanged,
+        added=counts.added,
+        changed=counts.changed,
+        removed=counts.removed,
+        unchanged=counts.unchanged,
         embedded=len(todo),
         articles=n_articles,
-        chunks=len(chunks),
-        files=len(corpus.files),
-        warnings=tuple(corpus.warnings),
-        duplicates_dropped=sum(f.duplicates_dropped for f in corpus.files),
+        chunks=live,
+        files=len(catalog),
+        warnings=tuple(warnings),
+        duplicates_dropped=sum(e.duplicates_dropped for e in catalog.values()),
         seconds=time.perf_counter() - started,
+        files_read=len(to_read),
+        segments=len(segments),
+        merged=merged,
     )
+
+
+def _compare(chunks: Sequence[Chunk], before: dict[str, str], counts: _Counts) -> None:
+    """Count a re-read file's chunks as added, changed or unchanged; the rest removed."""
+    now = set()
+    for chunk in chunks:
+        now.add(chunk.chunk_id)
+        old_hash = before.get(chunk.chunk_id)
+        if old_hash is None:
+            counts.added += 1
+        elif old_hash != _content_hash(passage_text(chunk)):
+            counts.changed += 1
+        else:
+            counts.unchanged += 1
+    counts.removed += sum(1 for cid in before if cid not in now)
+
+
+def _describe(kinds: list[str]) -> str:
+    """``"ivf4000-sq8 + 3 flat"``: the vector index kinds of a generation's segments."""
+    ann = [k for k in kinds if k != "flat"]
+    flat = len(kinds) - len(ann)
+    parts = ann + ([f"{flat} flat" if ann or flat > 1 else "flat"] if flat else [])
+    return " + ".join(parts) or "empty"
+
+
+class _Stores:
+    """Read access to the served segments during a build (opened on demand)."""
+
+    def __init__(self, layout: IndexLayout) -> None:
+        self._layout = layout
+        self._open: dict[str, MetaStore] = {}
+
+    def store(self, name: str) -> MetaStore:
+        if name not in self._open:
+            self._open[name] = MetaStore.open(self._layout.segments / name / META)
+        return self._open[name]
+
+    def hashes(self, entry: FileEntry) -> list[tuple[int, str, str]]:
+        return self.store(entry.segment).hashes(entry.start, entry.count)
+
+    def vectors_for(self, segments: Sequence[SegmentInfo], wanted: set[str]) -> dict[str, Any]:
+        """Stored vectors of the texts hashed ``wanted``, wherever they are."""
+        found: dict[str, Any] = {}
+        for seg in segments:
+            missing = [h for h in wanted if h not in found]
+            if not missing:
+                break
+            rows = dict(self.store(seg.name).rows_with_hashes(missing))
+            if rows:
+                vectors = SegmentVectors.load(self._layout.segments / seg.name).vectors
+                for row, h in rows.items():
+                    found[h] = np.array(vectors[row], dtype=np.float32)
+        return found
+
+    def close(self) -> None:
+        for store in self._open.values():
+            store.close()
+        self._open.clear()
+
+
+def _merge_plan(
+    segments: Sequence[SegmentInfo],
+    deleted: dict[str, np.ndarray],
+    max_segments: int,
+    compact: bool,
+) -> list[str]:
+    """Names of the segments to merge into one (empty: none).
+
+    Every segment when compacting; otherwise any segment with more than a third of its
+    rows deleted, and, past ``max_segments``, the smallest ones until half that many
+    remain. The big segment of a large archive is thus rewritten rarely, and an
+    update stays cheap.
+    """
+
+    def live(seg: SegmentInfo) -> int:
+        return seg.rows - int(deleted[seg.name].sum())
+
+    if compact:
+        if len(segments) > 1 or any(deleted[s.name].any() for s in segments):
+            return [s.name for s in segments]
+        return []
+    chosen = [
+        s.name for s in segments if deleted[s.name].sum() > _REWRITE_DELETED_SHARE * max(s.rows, 1)
+    ]
+    if len(segments) > max(1, max_segments):
+        target = max(1, max_segments // 2)
+        rest = sorted((s for s in segments if s.name not in chosen), key=live)
+        while rest and len(segments) - len(chosen) + (1 if chosen else 0) > target:
+            chosen.append(rest.pop(0).name)
+    if len(chosen) == 1 and not deleted[chosen[0]].any():
+        return []
+    return chosen
+
+
+def _merge(
+    layout: IndexLayout,
+    config: Config,
+    segments: list[SegmentInfo],
+    deleted: dict[str, np.ndarray],
+    chosen: list[str],
+    catalog: Catalog,
+) -> tuple[list[SegmentInfo], dict[str, np.ndarray]]:
+    """Merge the ``chosen`` segments (their live rows) into one new segment."""
+    picked = [s for s in segments if s.name in chosen]
+    folder = layout.new_segment()
+    info, remaps = merge_segments(
+        folder,
+        [(layout.segments / s.name, ~deleted[s.name]) for s in picked],
+        approximate_threshold=config.index.approximate_threshold,
+    )
+    layout.flush(folder)
+    remap = {s.name: r for s, r in zip(picked, remaps, strict=True)}
+    for entry in catalog.values():
+        if entry.count and entry.segment in remap:
+            entry.start = int(remap[entry.segment][entry.start])
+            entry.segment = info.name
+    kept = [s for s in segments if s.name not in chosen]
+    at = min(i for i, s in enumerate(segments) if s.name in chosen)
+    kept.insert(min(at, len(kept)), info)
+    out = {s.name: deleted[s.name] for s in kept if s.name != info.name}
+    out[info.name] = np.zeros(info.rows, dtype=bool)
+    return kept, out
 
 
 def _stale_reason(old: dict[str, Any], new: dict[str, Any]) -> str:

@@ -49,11 +49,13 @@ class IndexConfig:
     dir: str = ".newsqa/index"
     """The index folder; generations live inside it and are swapped atomically."""
     approximate_threshold: int = 200_000
-    """Past this many chunks the FAISS index is inverted-file (IVF) instead of exact."""
+    """A segment past this many chunks also gets an approximate IVF-SQ8 FAISS index."""
     max_chunk_chars: int = 300
     """A longer paragraph is split at sentence ends into windows of at most this length."""
     keep_generations: int = 1
     """How many previous generations to keep beside the current one."""
+    max_segments: int = 8
+    """Past this many segments an update merges the smallest ones (local backend)."""
 
 
 @dataclass(frozen=True, slots=True)

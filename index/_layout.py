@@ -5,12 +5,20 @@
     INDEX_DIR/
       CURRENT                  name of the generation being served (replaced atomically)
       .lock                    held by a running build
-      generations/<name>/      manifest.json, meta.sqlite, vectors.npy, vectors.faiss, bm25/
+      segments/<name>/         immutable: meta.sqlite, vectors.npy, [ann.faiss], postings/
+      generations/<name>/      manifest.json (the segments it uses), files.json (what
+                               each corpus file became), deleted/<segment>.npy
 
-A build writes a complete new generation beside the served one, writes its manifest
-last, flushes it to disk and only then replaces ``CURRENT``. Killing a build at any
-moment therefore leaves ``CURRENT`` naming the previous, complete generation;
-unfinished generations are removed by the next build.
+A segment is written once and never changed; generations share them. A generation
+is a list of segments plus the rows deleted from each (an edited or removed file's
+old chunks). An update therefore writes one small segment and a small generation,
+whatever the size of the archive.
+
+A build writes its segments and generation beside the served ones, writes the
+manifest last, flushes everything to disk and only then replaces ``CURRENT``. Killing
+a build at any moment therefore leaves ``CURRENT`` naming the previous, complete
+generation; unfinished generations, and segments no kept generation uses, are removed
+by the next build.
 """
 
 from __future__ import annotations
@@ -33,12 +41,12 @@ __all__ = ["FORMAT_VERSION", "IndexLayout"]
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 META = "meta.sqlite"
-VECTORS = "vectors.npy"
-FAISS = "vectors.faiss"
-BM25 = "bm25"
+POSTINGS = "postings"
+CATALOG = "files.json"
+DELETED = "deleted"
 
 
 def _fsync_dir(path: Path) -> None:
@@ -55,6 +63,7 @@ class IndexLayout:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(os.path.expanduser(root))
         self.generations = self.root / "generations"
+        self.segments = self.root / "segments"
 
     def current(self) -> Path:
         """The generation being served; :class:`IndexNotFoundError` if none was built."""
@@ -109,12 +118,30 @@ class IndexLayout:
         gen.mkdir(parents=True)
         return gen
 
-    def write_manifest(self, gen: Path, manifest: dict[str, Any]) -> None:
-        """Write the manifest last and flush the whole generation to disk."""
-        for item in gen.rglob("*"):
+    def new_segment(self) -> Path:
+        name = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(4)
+        seg = self.segments / name
+        seg.mkdir(parents=True)
+        return seg
+
+    @staticmethod
+    def flush(folder: Path) -> None:
+        """fsync every file under ``folder`` and the folders themselves."""
+        for item in folder.rglob("*"):
             if item.is_file():
                 with item.open("rb+") as fh:
                     os.fsync(fh.fileno())
+            elif item.is_dir():
+                _fsync_dir(item)
+        _fsync_dir(folder)
+
+    def write_manifest(self, gen: Path, manifest: dict[str, Any]) -> None:
+        """Write the manifest last and flush the whole generation to disk.
+
+        The segments the manifest names must have been flushed already.
+        """
+        self.flush(gen)
+        _fsync_dir(self.segments)
         tmp = gen / (MANIFEST + ".tmp")
         tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         with tmp.open("rb+") as fh:
@@ -148,3 +175,12 @@ class IndexLayout:
         for gen in gens:
             if gen.name not in keep:
                 shutil.rmtree(gen, ignore_errors=True)
+        used: set[str] = set()
+        for name in keep:
+            with contextlib.suppress(IndexError_):
+                manifest = self.read_manifest(self.generations / name)
+                used.update(s["name"] for s in manifest.get("segments", []))
+        if self.segments.is_dir():
+            for seg in self.segments.iterdir():
+                if seg.is_dir() and seg.name not in used:
+                    shutil.rmtree(seg, ignore_errors=True)

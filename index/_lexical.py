@@ -1,31 +1,46 @@
-"""The lexical side of the index: jieba tokens and a BM25 index over them (bm25s).
+"""The lexical side of the index: jieba tokens and BM25 over per-segment postings.
 
 Text is tokenised in its normalised form (see :mod:`index._text`), so Traditional and
 Simplified, full- and half-width spellings meet. Punctuation and a short list of
 function words are dropped. Each chunk is indexed together with its article title,
 which therefore takes part in lexical matching.
+
+Each index segment keeps an inverted file of its own (:class:`Postings`): terms as
+sorted 64-bit hashes, and per term the rows holding it with their term frequency,
+plus every row's length. Nothing global is baked in, so a segment never changes once
+written: :class:`Bm25` scores a question over all segments with collection-wide
+statistics (live rows, average length, document frequency) computed at query time,
+with deleted rows masked out. The formula is Lucene's BM25 (k1 = 1.2, b = 0.75,
+``idf = ln(1 + (N - df + 0.5) / (df + 0.5))``), as bm25s computes it. The arrays are
+memory-mapped, so a large archive costs page cache rather than process memory.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from index._errors import IndexError_
 from index._text import normalize
 
-__all__ = ["TOKENIZER_ID", "Bm25Index", "tokenize"]
+__all__ = ["TOKENIZER_ID", "Bm25", "Postings", "term_hash", "tokenize", "tokenize_many"]
 
 logger = logging.getLogger(__name__)
 
 TOKENIZER_ID = "jieba-search+nfkc+t2s+lower/v1"
 """Recorded in the manifest: a different tokenizer means a full rebuild."""
+
+K1 = 1.2
+B = 0.75
 
 _WORD = re.compile(r"\w", re.UNICODE)
 _STOPWORDS = frozenset(
@@ -33,6 +48,10 @@ _STOPWORDS = frozenset(
     "吗 呢 吧 啊 呀 什么 哪些 哪个 哪 谁 怎么 怎样 如何 多少 几 是否 为什么 何 请问 "
     "一下 我 你 他 她 它 我们 哪里 哪儿 何时 时候 这个 那个 一个 以及 并 等".split()
 )
+_PARALLEL_FROM = 20_000
+"""Tokenise in worker processes from this many texts on (jieba holds the GIL)."""
+
+_FILES = ("terms.npy", "indptr.npy", "rows.npy", "tfs.npy", "lengths.npy")
 
 
 @functools.lru_cache(maxsize=1)
@@ -51,59 +70,240 @@ def tokenize(text: str, *, normalized: bool = False) -> list[str]:
     return [w for w in words if _WORD.search(w) and w not in _STOPWORDS and not w.isspace()]
 
 
-class Bm25Index:
-    """A BM25 index over pre-tokenised chunks; row ``i`` is chunk row ``i`` of the store."""
+def _tokenize_normalized(text: str) -> list[str]:
+    return tokenize(text, normalized=True)
 
-    def __init__(self, model: Any, n_docs: int) -> None:
-        self._model = model
-        self.n_docs = n_docs
+
+def tokenize_many(texts: Sequence[str], *, processes: int = 0) -> list[list[str]]:
+    """Tokens of many already-normalised texts, on every core when there are many."""
+    workers = processes or os.cpu_count() or 1
+    if len(texts) < _PARALLEL_FROM or workers < 2:
+        return [_tokenize_normalized(t) for t in texts]
+    import multiprocessing
+
+    _jieba()  # load the dictionary once, before forking, so workers share it
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return pool.map(_tokenize_normalized, texts, chunksize=2000)
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def term_hash(term: str) -> int:
+    """The 64-bit key a term is stored under (collisions are negligible at 2**64)."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+class Postings:
+    """The inverted file of one segment: for each term, the rows holding it and how often.
+
+    ``terms`` (sorted uint64 hashes), ``indptr`` (term i's entries are
+    ``indptr[i]:indptr[i+1]``), ``rows`` (int32, ascending within a term), ``tfs``
+    (uint16 term frequencies) and ``lengths`` (int32 tokens per row).
+    """
+
+    def __init__(
+        self,
+        terms: npt.NDArray[np.uint64],
+        indptr: npt.NDArray[np.int64],
+        rows: npt.NDArray[np.int32],
+        tfs: npt.NDArray[np.uint16],
+        lengths: npt.NDArray[np.int32],
+    ) -> None:
+        self.terms = terms
+        self.indptr = indptr
+        self.rows = rows
+        self.tfs = tfs
+        self.lengths = lengths
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.lengths)
 
     @classmethod
-    def build(cls, docs: Sequence[Sequence[str]]) -> Bm25Index:
-        import bm25s
+    def build(cls, docs: Iterable[Sequence[str]]) -> Postings:
+        """Postings of tokenised rows (row ``i`` is the ``i``-th token list)."""
+        vocab: dict[str, int] = {}
+        ids: list[int] = []
+        lengths: list[int] = []
+        for doc in docs:
+            lengths.append(len(doc))
+            ids.extend(vocab.setdefault(t, len(vocab)) for t in doc)
+        n = len(lengths)
+        if not ids:
+            return cls.empty(n)
+        hashes = np.fromiter((term_hash(t) for t in vocab), dtype=np.uint64, count=len(vocab))
+        order = np.argsort(hashes, kind="stable")
+        rank = np.empty(len(vocab), dtype=np.int64)
+        rank[order] = np.arange(len(vocab))
+        term_of = rank[np.asarray(ids, dtype=np.int64)]
+        row_of = np.repeat(np.arange(n, dtype=np.int64), np.asarray(lengths, dtype=np.int64))
+        keys, tfs = np.unique(term_of * n + row_of, return_counts=True)
+        return cls._from_pairs(hashes[order], keys // n, keys % n, tfs, np.asarray(lengths))
 
-        model = bm25s.BM25(k1=1.2, b=0.75)
-        if docs:
-            model.index([list(d) or [""] for d in docs], show_progress=False)
-        return cls(model, len(docs))
+    @classmethod
+    def _from_pairs(
+        cls,
+        terms: np.ndarray,
+        term_index: np.ndarray,
+        rows: np.ndarray,
+        tfs: np.ndarray,
+        lengths: np.ndarray,
+    ) -> Postings:
+        """From (term index, row, tf) triples sorted by term then row."""
+        counts = np.bincount(term_index, minlength=len(terms))
+        used = counts > 0
+        indptr = np.zeros(int(used.sum()) + 1, dtype=np.int64)
+        np.cumsum(counts[used], out=indptr[1:])
+        return cls(
+            np.ascontiguousarray(terms[used], dtype=np.uint64),
+            indptr,
+            rows.astype(np.int32),
+            np.minimum(tfs, np.iinfo(np.uint16).max).astype(np.uint16),
+            lengths.astype(np.int32),
+        )
+
+    @classmethod
+    def empty(cls, n_rows: int = 0) -> Postings:
+        return cls(
+            np.zeros(0, dtype=np.uint64),
+            np.zeros(1, dtype=np.int64),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.uint16),
+            np.zeros(n_rows, dtype=np.int32),
+        )
+
+    @classmethod
+    def merge(cls, parts: Sequence[tuple[Postings, npt.NDArray[np.bool_]]]) -> Postings:
+        """One inverted file of the kept rows of several, renumbered in order.
+
+        ``parts`` pairs each segment's postings with a mask of its rows to keep.
+        """
+        all_terms, all_rows, all_tfs, all_lengths = [], [], [], []
+        base = 0
+        for postings, keep in parts:
+            new_row = np.cumsum(keep) - 1 + base
+            term_of = np.repeat(np.arange(len(postings.terms)), np.diff(postings.indptr))
+            rows = np.asarray(postings.rows)
+            alive = keep[rows]
+            all_terms.append(np.asarray(postings.terms)[term_of[alive]])
+            all_rows.append(new_row[rows[alive]])
+            all_tfs.append(np.asarray(postings.tfs)[alive])
+            all_lengths.append(np.asarray(postings.lengths)[keep])
+            base += int(keep.sum())
+        lengths = np.concatenate(all_lengths) if all_lengths else np.zeros(0, np.int32)
+        if not all_terms or not sum(len(t) for t in all_terms):
+            return cls.empty(len(lengths))
+        term_hashes = np.concatenate(all_terms)
+        rows = np.concatenate(all_rows)
+        tfs = np.concatenate(all_tfs)
+        order = np.lexsort((rows, term_hashes))
+        term_hashes, rows, tfs = term_hashes[order], rows[order], tfs[order]
+        terms, term_index = np.unique(term_hashes, return_inverse=True)
+        return cls._from_pairs(terms, term_index.reshape(-1), rows, tfs, lengths)
 
     def save(self, folder: Path) -> None:
-        if self.n_docs:
-            self._model.save(str(folder), show_progress=False)
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays: tuple[np.ndarray, ...] = (
+            self.terms,
+            self.indptr,
+            self.rows,
+            self.tfs,
+            self.lengths,
+        )
+        for name, array in zip(_FILES, arrays, strict=True):
+            np.save(folder / name, array)
 
     @classmethod
-    def load(cls, folder: Path, n_docs: int) -> Bm25Index:
-        import bm25s
-
-        if not n_docs:
-            return cls(None, 0)
+    def load(cls, folder: Path) -> Postings:
+        """Memory-mapped postings of a segment."""
         try:
-            model = bm25s.BM25.load(str(folder), mmap=False, show_progress=False)
-        except (OSError, ValueError, KeyError) as exc:
-            raise IndexError_(f"cannot read the BM25 index in {folder}: {exc}") from exc
-        return cls(model, n_docs)
+            arrays = [np.load(folder / name, mmap_mode="r") for name in _FILES]
+        except (OSError, ValueError) as exc:
+            raise IndexError_(f"cannot read the BM25 postings in {folder}: {exc}") from exc
+        return cls(*arrays)
 
-    def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
-        """BM25 score of every row for ``query_tokens`` (zeros when nothing matches)."""
-        if not self.n_docs or not query_tokens:
-            return np.zeros(self.n_docs, dtype=np.float32)
-        vocab = self._model.vocab_dict
-        known = [t for t in query_tokens if t in vocab]
-        if not known:
-            return np.zeros(self.n_docs, dtype=np.float32)
-        return np.asarray(self._model.get_scores(known), dtype=np.float32)
+    def lookup(self, hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+        """Term index of each hash, -1 where this segment lacks the term."""
+        if not len(self.terms):
+            return np.full(len(hashes), -1, dtype=np.int64)
+        at = np.searchsorted(self.terms, hashes)
+        at = np.minimum(at, len(self.terms) - 1)
+        return np.where(self.terms[at] == hashes, at, -1).astype(np.int64)
 
-    def idf(self, tokens: Sequence[str]) -> list[float]:
-        """Inverse document frequency of each token (unknown tokens get the maximum)."""
-        n = max(self.n_docs, 1)
-        vocab = self._model.vocab_dict if self._model is not None else {}
+
+class Bm25:
+    """BM25 over several segments' postings, restricted to their live rows."""
+
+    def __init__(self, parts: Sequence[tuple[Postings, npt.NDArray[np.bool_] | None]]) -> None:
+        self._parts = list(parts)
+        live_rows = 0
+        live_length = 0
+        for postings, live in parts:
+            lengths = np.asarray(postings.lengths)
+            if live is None:
+                live_rows += len(lengths)
+                live_length += int(lengths.sum(dtype=np.int64))
+            else:
+                live_rows += int(live.sum())
+                live_length += int(lengths[live].sum(dtype=np.int64))
+        self.n_docs = live_rows
+        self._avg_length = live_length / live_rows if live_rows else 1.0
+
+    def _hashes(self, tokens: Sequence[str]) -> npt.NDArray[np.uint64]:
+        return np.fromiter((term_hash(t) for t in tokens), dtype=np.uint64, count=len(tokens))
+
+    def _postings_of(
+        self, hashes: npt.NDArray[np.uint64]
+    ) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+        """Per segment, per query term: the (rows, tfs) holding it (live rows only)."""
         out = []
-        for tok in tokens:
-            df = int(self._doc_freqs[vocab[tok]]) if tok in vocab else 0
-            out.append(float(np.log(1.0 + (n - df + 0.5) / (df + 0.5))))
+        for postings, live in self._parts:
+            found = postings.lookup(hashes)
+            per_term = []
+            for t in found.tolist():
+                if t < 0:
+                    per_term.append((np.zeros(0, np.int32), np.zeros(0, np.uint16)))
+                    continue
+                lo, hi = int(postings.indptr[t]), int(postings.indptr[t + 1])
+                rows, tfs = np.asarray(postings.rows[lo:hi]), np.asarray(postings.tfs[lo:hi])
+                if live is not None:
+                    keep = live[rows]
+                    rows, tfs = rows[keep], tfs[keep]
+                per_term.append((rows, tfs))
+            out.append(per_term)
         return out
 
-    @functools.cached_property
-    def _doc_freqs(self) -> np.ndarray:
-        # bm25s keeps a CSC matrix (documents x vocabulary): column sizes are doc counts.
-        return np.diff(np.asarray(self._model.scores["indptr"]))
+    def _idf(self, dfs: np.ndarray) -> np.ndarray:
+        n = max(self.n_docs, 1)
+        return np.log(1.0 + (n - dfs + 0.5) / (dfs + 0.5))
+
+    def idf(self, tokens: Sequence[str]) -> list[float]:
+        """Inverse document frequency of each token over the live rows."""
+        if not tokens:
+            return []
+        hits = self._postings_of(self._hashes(tokens))
+        dfs = np.zeros(len(tokens), dtype=np.float64)
+        for per_term in hits:
+            dfs += [len(rows) for rows, _ in per_term]
+        return [float(x) for x in self._idf(dfs)]
+
+    def scores(self, tokens: Sequence[str]) -> list[npt.NDArray[np.float32]]:
+        """Per segment, the BM25 score of every row (0 for deleted rows and non-matches).
+
+        A token repeated in the question counts once per occurrence, as in bm25s.
+        """
+        out = [np.zeros(p.n_rows, dtype=np.float32) for p, _ in self._parts]
+        if not tokens or not self.n_docs:
+            return out
+        hits = self._postings_of(self._hashes(tokens))
+        dfs = np.zeros(len(tokens), dtype=np.float64)
+        for per_term in hits:
+            dfs += [len(rows) for rows, _ in per_term]
+        idf = self._idf(dfs)
+        for (postings, _), per_term, scores in zip(self._parts, hits, out, strict=True):
+            for (rows, tfs), weight in zip(per_term, idf.tolist(), strict=True):
+                if not len(rows):
+                    continue
+                tf = tfs.astype(np.float32)
+                norm = K1 * (1 - B + B * np.asarray(postings.lengths)[rows] / self._avg_length)
+                scores[rows] += (weight * tf / (tf + norm)).astype(np.float32)
+        return out

@@ -1,4 +1,14 @@
-"""Opening the served index generation for search (the read side used by ``retrieval``)."""
+"""Opening the served index for search: :func:`open_index` and the local backend.
+
+:class:`IndexReader` is the served generation of a local index folder: its segments
+(each a metadata store, vectors and BM25 postings) with the rows each has deleted,
+behind the :class:`~index._search.SearchIndex` protocol. A key is a row of the
+concatenated segments, valid for the life of the reader.
+
+Segments are immutable, so a reader opened after an update reuses the segments it
+already had open (:meth:`IndexReader.open` with ``previous``): a reload after adding
+a page opens one small segment, not the whole archive again.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +20,11 @@ import numpy as np
 
 from index._config import Config
 from index._errors import IndexMismatchError
-from index._layout import BM25, FAISS, FORMAT_VERSION, META, IndexLayout
-from index._lexical import TOKENIZER_ID, Bm25Index
+from index._layout import FORMAT_VERSION, IndexLayout
+from index._lexical import TOKENIZER_ID, Bm25
 from index._search import IndexInfo, Keys, Scores, SearchIndex
-from index._store import MetaStore
+from index._segment import OpenSegment, SegmentInfo
 from index._types import Chunk
-from index._vectors import VectorIndex
 
 __all__ = ["IndexInfo", "IndexReader", "index_status", "open_index"]
 
@@ -23,78 +32,168 @@ logger = logging.getLogger(__name__)
 
 
 class IndexReader:
-    """One generation opened for search: metadata store, FAISS and BM25 indexes."""
+    """The served generation of a local index, opened for search (thread-safe)."""
 
     def __init__(
         self,
         info: IndexInfo,
         manifest: dict[str, Any],
-        store: MetaStore,
-        vectors: VectorIndex,
-        bm25: Bm25Index,
+        segments: list[OpenSegment],
+        live: list[np.ndarray | None],
     ) -> None:
-        self.info = info
+        self._info = info
         self.manifest = manifest
-        self.store = store
-        self.vectors = vectors
-        self.bm25 = bm25
+        self.segments = segments
+        self._live = live
+        self._offsets = np.zeros(len(segments) + 1, dtype=np.int64)
+        np.cumsum([s.vectors.size for s in segments], out=self._offsets[1:])
+        self._bm25 = Bm25([(s.postings, m) for s, m in zip(segments, live, strict=True)])
+        self._size = sum(
+            s.vectors.size if m is None else int(m.sum())
+            for s, m in zip(segments, live, strict=True)
+        )
 
     @classmethod
-    def open(cls, config: Config) -> IndexReader:
+    def open(cls, config: Config, *, previous: IndexReader | None = None) -> IndexReader:
         """Open the generation currently served in ``config.index.dir``.
 
         Raises :class:`IndexMismatchError` when it was built with another model,
-        tokenizer or format version than ``config`` asks for.
+        tokenizer or format version than ``config`` asks for. Segments already open
+        in ``previous`` are shared rather than opened again.
         """
+        from index._build import read_deleted
+
         layout = IndexLayout(config.index.dir)
         gen = layout.current()
         manifest = layout.read_manifest(gen)
         _check_compatible(manifest, config)
-        store = MetaStore.open(gen / META)
-        vectors = VectorIndex.load(gen / FAISS, str(manifest.get("vector_index", "")))
-        counts = manifest.get("counts", {})
-        bm25 = Bm25Index.load(gen / BM25, int(counts.get("chunks", 0)))
+        infos = [SegmentInfo.from_json(s) for s in manifest.get("segments", [])]
+        reuse = {s.info.name: s for s in previous.segments} if previous is not None else {}
+        opened: list[OpenSegment] = []
+        try:
+            for seg in infos:
+                opened.append(reuse.get(seg.name) or OpenSegment(seg, layout.segments / seg.name))
+        except Exception:
+            for seg_open in opened:
+                if seg_open.info.name not in reuse:
+                    seg_open.close()
+            raise
+        deleted = read_deleted(gen, infos)
+        live = [None if not deleted[s.name].any() else ~deleted[s.name] for s in infos]
         info = _info(layout, gen.name, manifest)
-        logger.info("opened index %s (%d chunks)", gen.name, info.chunks)
-        return cls(info, manifest, store, vectors, bm25)
+        logger.info("opened index %s (%d chunks, %d segments)", gen.name, info.chunks, len(infos))
+        return cls(info, manifest, opened, live)
 
-    def close(self) -> None:
-        self.store.close()
+    def close(self, *, keep: IndexReader | None = None) -> None:
+        """Close the segments (except those ``keep`` shares)."""
+        shared = {id(s) for s in keep.segments} if keep is not None else set()
+        for seg in self.segments:
+            if id(seg) not in shared:
+                seg.close()
+
+    def keys(self) -> Keys:
+        """Every live key, ascending."""
+        parts = [
+            np.arange(s.vectors.size, dtype=np.int64) + self._offsets[i]
+            if m is None
+            else np.flatnonzero(m).astype(np.int64) + self._offsets[i]
+            for i, (s, m) in enumerate(zip(self.segments, self._live, strict=True))
+        ]
+        return np.concatenate(parts) if parts else _NO_KEYS
 
     # -- SearchIndex -----------------------------------------------------------------
 
     @property
+    def info(self) -> IndexInfo:
+        return self._info
+
+    @property
     def size(self) -> int:
-        return self.vectors.size
+        return self._size
+
+    def _split(self, keys: Sequence[int] | np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """``(segment, positions in keys, local rows)`` for each segment ``keys`` touch."""
+        keys = np.asarray(keys, dtype=np.int64)
+        which = np.searchsorted(self._offsets, keys, side="right") - 1
+        out = []
+        for seg in np.unique(which).tolist():
+            if 0 <= seg < len(self.segments):
+                at = np.flatnonzero(which == seg)
+                out.append((seg, at, keys[at] - self._offsets[seg]))
+        return out
 
     def dense_search(self, query: np.ndarray, k: int) -> tuple[Keys, Scores]:
-        scores, rows = self.vectors.search(query, k)
-        return rows.astype(np.int64), scores.astype(np.float32)
+        all_scores, all_keys = [], []
+        for i, (seg, live) in enumerate(zip(self.segments, self._live, strict=True)):
+            scores, rows = seg.vectors.search(query, k, live)
+            all_scores.append(scores)
+            all_keys.append(rows + self._offsets[i])
+        return _top(
+            np.concatenate(all_keys or [_NO_KEYS]), np.concatenate(all_scores or [_NO_SCORES]), k
+        )
 
     def dense_scores(self, query: np.ndarray, keys: Keys) -> Scores:
-        return self.vectors.scores_for(query, keys)
+        out = np.zeros(len(keys), dtype=np.float32)
+        for seg, at, rows in self._split(keys):
+            out[at] = self.segments[seg].vectors.scores_for(query, rows)
+        return out
 
     def lexical_search(
         self, text: str, tokens: Sequence[str], k: int, *, also: Keys
     ) -> tuple[Keys, Scores, Scores]:
-        lex = self.bm25.scores(tokens)
-        if not lex.size or lex.max() <= 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, np.zeros(0, dtype=np.float32), np.zeros(len(also), dtype=np.float32)
-        top = min(k, int((lex > 0).sum()))
-        rows = np.argpartition(-lex, top - 1)[:top].astype(np.int64)
-        return rows, lex[rows], lex[also]
+        per_segment = self._bm25.scores(tokens)
+        all_keys, all_scores = [], []
+        for i, scores in enumerate(per_segment):
+            hits = int(np.count_nonzero(scores))
+            if not hits:
+                continue
+            top = min(k, hits)
+            rows = np.argpartition(-scores, top - 1)[:top]
+            all_keys.append(rows.astype(np.int64) + self._offsets[i])
+            all_scores.append(scores[rows])
+        keys, scores = _top(
+            np.concatenate(all_keys or [_NO_KEYS]), np.concatenate(all_scores or [_NO_SCORES]), k
+        )
+        of_also = np.zeros(len(also), dtype=np.float32)
+        for seg, at, rows in self._split(also):
+            of_also[at] = per_segment[seg][rows]
+        return keys, scores, of_also
 
     def idf(self, tokens: Sequence[str]) -> list[float]:
-        return self.bm25.idf(tokens)
+        return self._bm25.idf(tokens)
 
     def chunks(self, keys: Sequence[int]) -> list[Chunk]:
-        return self.store.chunks(keys)
+        found: dict[int, Chunk] = {}
+        keys_list = [int(k) for k in keys]
+        for seg, at, rows in self._split(keys_list):
+            by_row = self.segments[seg].store.chunks_by_row(rows.tolist())
+            for pos, row in zip(at.tolist(), rows.tolist(), strict=True):
+                if row in by_row:
+                    found[keys_list[pos]] = by_row[row]
+        return [found[k] for k in keys_list if k in found]
 
 
-def open_index(config: Config) -> SearchIndex:
-    """Open the served index of ``config``'s backend for search."""
-    return IndexReader.open(config)
+_NO_KEYS = np.zeros(0, dtype=np.int64)
+_NO_SCORES = np.zeros(0, dtype=np.float32)
+
+
+def _top(keys: np.ndarray, scores: np.ndarray, k: int) -> tuple[Keys, Scores]:
+    order = np.lexsort((keys, -scores))[:k]
+    return keys[order].astype(np.int64), scores[order].astype(np.float32)
+
+
+def open_index(config: Config, *, previous: SearchIndex | None = None) -> SearchIndex:
+    """Open the served index of ``config``'s backend for search.
+
+    ``previous``, an index of the same backend opened before, lets the local backend
+    share the segments the two generations have in common.
+    """
+    if getattr(config.index, "backend", "local") == "milvus":
+        from index._milvus import MilvusIndex  # lazy: pymilvus only when chosen
+
+        return MilvusIndex.open(config)  # type: ignore[no-any-return]
+    before = previous if isinstance(previous, IndexReader) else None
+    return IndexReader.open(config, previous=before)
 
 
 def _info(layout: IndexLayout, generation: str, manifest: dict[str, Any]) -> IndexInfo:
@@ -109,11 +208,17 @@ def _info(layout: IndexLayout, generation: str, manifest: dict[str, Any]) -> Ind
         built_at=str(manifest.get("built_at", "")),
         model=str(model.get("name", "")),
         vector_index=str(manifest.get("vector_index", "")),
+        backend="local",
+        segments=len(manifest.get("segments", [])),
     )
 
 
 def index_status(config: Config) -> IndexInfo:
     """Summary of the served index without loading it (raises if none was built)."""
+    if getattr(config.index, "backend", "local") == "milvus":
+        from index._milvus import milvus_status
+
+        return milvus_status(config)  # type: ignore[no-any-return]
     layout = IndexLayout(config.index.dir)
     gen = layout.current()
     return _info(layout, gen.name, layout.read_manifest(gen))

@@ -1,8 +1,8 @@
-"""The metadata store of one index generation: articles, chunks and files in SQLite.
+"""The metadata store of one index segment: its articles and chunks in SQLite.
 
-Chunk ``row`` is the chunk's position in the vector and BM25 indexes. Each chunk
-keeps the content hash of what was embedded and its BM25 tokens, so the next
-incremental build reuses both for unchanged text.
+A chunk's ``row`` is its position in the segment's vectors and postings. Each chunk
+keeps the content hash of the text that was embedded, so a later build can reuse its
+vector when the same text comes back (an edited file, a moved one).
 """
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from index._errors import IndexError_
 from index._types import Article, Chunk
 
-__all__ = ["ChunkRecord", "MetaStore"]
+__all__ = ["MetaStore"]
 
 _SCHEMA = """
 CREATE TABLE articles (
@@ -25,28 +24,23 @@ CREATE TABLE articles (
     n_paragraphs INTEGER NOT NULL
 );
 CREATE TABLE chunks (
-    row INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE, article_id TEXT NOT NULL,
+    row INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL, article_id TEXT NOT NULL,
     title TEXT NOT NULL, section TEXT NOT NULL, paragraph_index INTEGER NOT NULL,
     text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     source_path TEXT NOT NULL, date TEXT NOT NULL, author TEXT NOT NULL,
-    content_hash TEXT NOT NULL, tokens TEXT NOT NULL
+    content_hash TEXT NOT NULL
 );
-CREATE INDEX chunks_article ON chunks(article_id);
 """
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkRecord:
-    """A chunk as stored: the chunk, its row, content hash and BM25 tokens."""
-
-    row: int
-    chunk: Chunk
-    content_hash: str
-    tokens: tuple[str, ...]
+_INDEXES = "CREATE INDEX chunks_hash ON chunks(content_hash);"
+_CHUNK_COLUMNS = (
+    "row, chunk_id, article_id, title, section, paragraph_index, text, start, "
+    '"end", source_path, date, author'
+)
+_BATCH = 900  # bound parameters per statement stay under SQLite's limit
 
 
 class MetaStore:
-    """SQLite access to one generation's metadata; safe to share between threads."""
+    """SQLite access to one segment's metadata; safe to share between threads."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
@@ -57,6 +51,8 @@ class MetaStore:
     def create(cls, path: Path) -> MetaStore:
         try:
             conn = sqlite3.connect(path, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=OFF")
+            conn.execute("PRAGMA synchronous=OFF")  # the build fsyncs the finished file
             conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise IndexError_(f"cannot create the metadata store {path}: {exc}") from exc
@@ -68,7 +64,7 @@ class MetaStore:
             raise IndexError_(f"the metadata store {path} is missing")
         try:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-            conn.execute("SELECT count(*) FROM chunks").fetchone()
+            conn.execute("SELECT count(*) FROM articles").fetchone()
         except sqlite3.Error as exc:
             raise IndexError_(f"cannot read the metadata store {path}: {exc}") from exc
         return cls(path, conn)
@@ -77,12 +73,15 @@ class MetaStore:
         with self._lock:
             self._conn.close()
 
-    def write(self, articles: Iterable[Article], records: Sequence[ChunkRecord]) -> None:
-        """Write every article and chunk in one transaction."""
+    def _fail(self, exc: sqlite3.Error) -> IndexError_:
+        return IndexError_(f"cannot use the metadata store {self.path}: {exc}")
+
+    def write(self, articles: Iterable[Article], chunks: Iterable[tuple[int, Chunk, str]]) -> None:
+        """Add articles and ``(row, chunk, content hash)`` rows, in one transaction."""
         try:
             with self._lock, self._conn:
                 self._conn.executemany(
-                    "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?)",
                     (
                         (
                             a.article_id,
@@ -98,10 +97,10 @@ class MetaStore:
                     ),
                 )
                 self._conn.executemany(
-                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         (
-                            r.row,
+                            row,
                             c.chunk_id,
                             c.article_id,
                             c.title,
@@ -113,64 +112,108 @@ class MetaStore:
                             c.source_path,
                             c.date,
                             c.author,
-                            r.content_hash,
-                            "\t".join(r.tokens),
+                            h,
                         )
-                        for r in records
-                        for c in (r.chunk,)
+                        for row, c, h in chunks
                     ),
                 )
         except sqlite3.Error as exc:
-            raise IndexError_(f"cannot write the metadata store {self.path}: {exc}") from exc
+            raise self._fail(exc) from exc
 
-    def records(self) -> Iterator[ChunkRecord]:
-        """Every chunk in row order (used by the next incremental build)."""
-        with self._lock:
-            rows = self._conn.execute("SELECT * FROM chunks ORDER BY row").fetchall()
-        for row in rows:
-            yield _record(row)
+    def copy_from(self, other: Path, rows: Sequence[int], first_row: int) -> None:
+        """Append the chunks at ``rows`` of the store ``other`` (with their articles),
+        renumbered from ``first_row`` in the order given (used when merging segments)."""
+        try:
+            with self._lock, self._conn:
+                self._conn.execute("ATTACH DATABASE ? AS src", (f"file:{other}?mode=ro",))
+                try:
+                    self._conn.execute("CREATE TEMP TABLE pick (new INTEGER, old INTEGER)")
+                    self._conn.executemany(
+                        "INSERT INTO pick VALUES (?, ?)",
+                        ((first_row + i, int(r)) for i, r in enumerate(rows)),
+                    )
+                    self._conn.execute(
+                        "INSERT INTO chunks SELECT pick.new, c.chunk_id, c.article_id, c.title,"
+                        ' c.section, c.paragraph_index, c.text, c.start, c."end",'
+                        " c.source_path, c.date, c.author, c.content_hash"
+                        " FROM pick JOIN src.chunks c ON c.row = pick.old ORDER BY pick.new"
+                    )
+                    self._conn.execute(
+                        "INSERT OR REPLACE INTO articles SELECT a.* FROM src.articles a"
+                        " WHERE a.article_id IN (SELECT c.article_id FROM src.chunks c"
+                        " JOIN pick ON c.row = pick.old)"
+                    )
+                    self._conn.execute("DROP TABLE pick")
+                finally:
+                    self._conn.commit()
+                    self._conn.execute("DETACH DATABASE src")
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+    def finish(self) -> None:
+        """Create the lookup indexes once every row is in (faster than indexing as we go)."""
+        try:
+            with self._lock, self._conn:
+                self._conn.executescript(_INDEXES)
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+    def hashes(self, start: int, count: int) -> list[tuple[int, str, str]]:
+        """``(row, chunk id, content hash)`` of rows ``start .. start + count - 1``."""
+        try:
+            with self._lock:
+                found = self._conn.execute(
+                    "SELECT row, chunk_id, content_hash FROM chunks"
+                    " WHERE row >= ? AND row < ? ORDER BY row",
+                    (start, start + count),
+                ).fetchall()
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+        return [(int(r), str(c), str(h)) for r, c, h in found]
+
+    def rows_with_hashes(self, hashes: Sequence[str]) -> Iterator[tuple[int, str]]:
+        """``(row, content hash)`` of the chunks whose text has one of ``hashes``."""
+        for start in range(0, len(hashes), _BATCH):
+            part = list(hashes[start : start + _BATCH])
+            marks = ",".join("?" * len(part))
+            try:
+                with self._lock:
+                    found = self._conn.execute(
+                        f"SELECT row, content_hash FROM chunks WHERE content_hash IN ({marks})",
+                        part,
+                    ).fetchall()
+            except sqlite3.Error as exc:
+                raise self._fail(exc) from exc
+            yield from ((int(r), str(h)) for r, h in found)
 
     def chunks(self, rows: Sequence[int]) -> list[Chunk]:
         """The chunks at ``rows``, in the order asked."""
-        if not rows:
-            return []
-        marks = ",".join("?" * len(rows))
-        with self._lock:
-            found = self._conn.execute(
-                f"SELECT * FROM chunks WHERE row IN ({marks})", [int(r) for r in rows]
-            ).fetchall()
-        by_row = {r[0]: _record(r).chunk for r in found}
+        by_row = self.chunks_by_row(rows)
         return [by_row[int(r)] for r in rows if int(r) in by_row]
 
-    def stats(self) -> tuple[int, int, str]:
-        """``(articles, chunks, newest date)`` of this generation."""
-        with self._lock:
-            n_articles = self._conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-            n_chunks = self._conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
-            newest = self._conn.execute(
-                "SELECT max(date) FROM articles WHERE date != ''"
-            ).fetchone()[0]
-        return int(n_articles), int(n_chunks), newest or ""
+    def chunks_by_row(self, rows: Sequence[int]) -> dict[int, Chunk]:
+        """The chunks at ``rows`` by row (rows not in the store are left out)."""
+        if not len(rows):
+            return {}
+        wanted = [int(r) for r in rows]
+        by_row: dict[int, Chunk] = {}
+        for start in range(0, len(wanted), _BATCH):
+            part = wanted[start : start + _BATCH]
+            marks = ",".join("?" * len(part))
+            try:
+                with self._lock:
+                    found = self._conn.execute(
+                        f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE row IN ({marks})", part
+                    ).fetchall()
+            except sqlite3.Error as exc:
+                raise self._fail(exc) from exc
+            by_row.update((int(r[0]), _chunk(r)) for r in found)
+        return by_row
 
 
-def _record(row: tuple[object, ...]) -> ChunkRecord:
-    (
-        r,
-        chunk_id,
-        article_id,
-        title,
-        section,
-        pidx,
-        text,
-        start,
-        end,
-        source,
-        date,
-        author,
-        content_hash,
-        tokens,
-    ) = row
-    chunk = Chunk(
+def _chunk(row: tuple[object, ...]) -> Chunk:
+    _, chunk_id, article_id, title, section, pidx, text, start, end, source, date, author = row
+    return Chunk(
         chunk_id=str(chunk_id),
         article_id=str(article_id),
         title=str(title),
@@ -183,5 +226,3 @@ def _record(row: tuple[object, ...]) -> ChunkRecord:
         date=str(date),
         author=str(author),
     )
-    toks = tuple(str(tokens).split("\t")) if tokens else ()
-    return ChunkRecord(row=int(str(r)), chunk=chunk, content_hash=str(content_hash), tokens=toks)

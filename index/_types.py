@@ -66,3 +66,6 @@ class FileReport:
     warnings: tuple[str, ...] = ()
     skipped: bool = False
     duplicates_dropped: int = 0
+    digest: str = ""
+    """SHA-1 of the file's bytes (how an incremental build tells a touched file from an
+    edited one)."""

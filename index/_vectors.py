@@ -1,11 +1,21 @@
-"""The dense side of the index: FAISS inner-product search over L2-normalised vectors.
+"""The dense side of one index segment: its vectors and, when large, a FAISS IVF index.
 
-Exact search (``IndexFlatIP``) while the index is small; past a configurable number
-of vectors an inverted-file index (``IndexIVFFlat``, 4·√N spherical k-means lists, 32
-probed per question) instead. ``benchmarks/bench_vectors.py`` chose it: at 1M vectors
-it keeps recall@10 against exact search at 0.997 in about 1 ms, where HNSW32 reached
-only 0.84-0.92 and built 3.5 times slower. Scores are cosine similarities (higher is
-better).
+Every segment stores its L2-normalised float32 vectors in ``vectors.npy``, which is
+memory-mapped for search: exact scores of candidates always come from there.
+
+- A segment of up to ``approximate_threshold`` vectors is searched exactly (a matrix
+  product over the mapped file).
+- A larger one also gets ``ann.faiss``: an inverted-file index with 8-bit scalar
+  quantisation (``IVF{4·√N},SQ8``, spherical k-means, 32 lists probed). It holds a
+  quarter of the float32 bytes in memory; the best ``4·k`` of its approximate hits
+  are rescored exactly from the mapped vectors. ``benchmarks/bench_vectors.py``
+  chose it: at 1M vectors recall@10 against exact search 0.997 in about 2 ms, where
+  HNSW32 reached 0.84-0.92, and IVF-flat needs 4 times the memory for the same
+  recall.
+
+Deleted rows are excluded inside the search (a FAISS ``IDSelectorBitmap`` or a mask),
+so a segment with deletions still returns ``k`` live rows. Scores are cosine
+similarities (higher is better).
 """
 
 from __future__ import annotations
@@ -15,95 +25,139 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from index._errors import IndexError_
 
-__all__ = ["VectorIndex"]
+__all__ = ["SegmentVectors", "build_ann"]
 
 logger = logging.getLogger(__name__)
 
+VECTORS = "vectors.npy"
+ANN = "ann.faiss"
 _NPROBE = 32
 _TRAIN_PER_LIST = 40
+_RESCORE = 4
 
 
-class VectorIndex:
-    """A FAISS index whose row ``i`` is chunk row ``i`` of the store."""
+def build_ann(vectors: np.ndarray, like: Any = None) -> Any:
+    """An IVF-SQ8 index of ``vectors`` (trained, or reusing the training of ``like``)."""
+    import faiss
 
-    def __init__(self, index: Any, kind: str) -> None:
-        self._index = index
-        self.kind = kind
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    n, dim = vectors.shape
+    if like is not None and like.d == dim:
+        index = faiss.clone_index(like)
+        index.reset()
+    else:
+        nlist = max(1, min(int(4 * np.sqrt(n)), n // _TRAIN_PER_LIST))
+        index = faiss.IndexIVFScalarQuantizer(
+            faiss.IndexFlatIP(dim),
+            dim,
+            nlist,
+            faiss.ScalarQuantizer.QT_8bit,
+            faiss.METRIC_INNER_PRODUCT,
+        )
+        index.cp.spherical = True
+        sample = np.random.default_rng(0).choice(n, min(n, _TRAIN_PER_LIST * nlist), replace=False)
+        logger.info("%d vectors: training an inverted-file index of %d lists", n, nlist)
+        index.train(vectors[np.sort(sample)])
+    step = 200_000
+    for start in range(0, n, step):
+        index.add(vectors[start : start + step])
+    return index
+
+
+class SegmentVectors:
+    """Search over one segment's vectors; rows are the segment's local rows."""
+
+    def __init__(self, vectors: npt.NDArray[np.float32], ann: Any = None) -> None:
+        self.vectors = vectors
+        self.ann = ann
+        if ann is not None:
+            ann.nprobe = _NPROBE
 
     @property
     def size(self) -> int:
-        return int(self._index.ntotal)
+        return int(self.vectors.shape[0])
+
+    @property
+    def kind(self) -> str:
+        return f"ivf{self.ann.nlist}-sq8" if self.ann is not None else "flat"
+
+    @staticmethod
+    def save(folder: Path, vectors: np.ndarray, ann: Any = None) -> None:
+        np.save(folder / VECTORS, np.ascontiguousarray(vectors, dtype=np.float32))
+        if ann is not None:
+            import faiss
+
+            try:
+                faiss.write_index(ann, str(folder / ANN))
+            except RuntimeError as exc:
+                raise IndexError_(f"cannot write the vector index {folder / ANN}: {exc}") from exc
 
     @classmethod
-    def build(cls, vectors: np.ndarray, dim: int, approximate_threshold: int) -> VectorIndex:
-        import faiss
-
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
-        index: Any
-        n = len(vectors)
-        if n > approximate_threshold:
-            nlist = max(1, min(int(4 * np.sqrt(n)), n // _TRAIN_PER_LIST))
-            index = faiss.IndexIVFFlat(
-                faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT
-            )
-            index.cp.spherical = True
-            sample = np.random.default_rng(0).choice(
-                n, min(n, _TRAIN_PER_LIST * nlist), replace=False
-            )
-            logger.info("%d vectors: training an inverted-file index of %d lists", n, nlist)
-            index.train(vectors[np.sort(sample)])
-            index.add(vectors)
-            _prepare(index)
-            kind = f"ivf{nlist}-flat"
-        else:
-            index = faiss.IndexFlatIP(dim)
-            index.add(vectors)
-            kind = "flat"
-        return cls(index, kind)
-
-    def save(self, path: Path) -> None:
-        import faiss
-
+    def load(cls, folder: Path) -> SegmentVectors:
         try:
-            faiss.write_index(self._index, str(path))
-        except RuntimeError as exc:
-            raise IndexError_(f"cannot write the vector index {path}: {exc}") from exc
+            vectors = np.load(folder / VECTORS, mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            raise IndexError_(f"cannot read the vectors of {folder}: {exc}") from exc
+        ann = None
+        if (folder / ANN).is_file():
+            import faiss
 
-    @classmethod
-    def load(cls, path: Path, kind: str) -> VectorIndex:
-        import faiss
+            try:
+                ann = faiss.read_index(str(folder / ANN))
+            except RuntimeError as exc:
+                raise IndexError_(f"cannot read the vector index {folder / ANN}: {exc}") from exc
+        return cls(vectors, ann)
 
-        try:
-            index = faiss.read_index(str(path))
-        except RuntimeError as exc:
-            raise IndexError_(f"cannot read the vector index {path}: {exc}") from exc
-        _prepare(index)
-        return cls(index, kind)
-
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(scores, rows)`` of the ``k`` nearest rows, best first; rows -1 are padding."""
-        if self.size == 0 or k <= 0:
+    def search(
+        self, query: np.ndarray, k: int, live: npt.NDArray[np.bool_] | None = None
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """``(scores, rows)`` of the ``k`` nearest live rows, best first."""
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
+        n = self.size
+        if n == 0 or k <= 0:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
-        scores, rows = self._index.search(q, min(k, self.size))
-        keep = rows[0] >= 0
-        return scores[0][keep], rows[0][keep]
+        if self.ann is None:
+            scores = np.asarray(self.vectors @ q, dtype=np.float32)
+            if live is not None:
+                scores = np.where(live, scores, -np.inf).astype(np.float32)
+            k = min(k, n)
+            top = np.argpartition(-scores, k - 1)[:k]
+            top = top[np.isfinite(scores[top])]
+        else:
+            top = self._approximate(q, k * _RESCORE, live)
+            if len(top):
+                exact = self.scores_for(q, top)
+                order = np.argsort(-exact, kind="stable")[:k]
+                return exact[order], top[order]
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        order = np.argsort(-scores[top], kind="stable")
+        return scores[top][order], top[order].astype(np.int64)
 
-    def scores_for(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Exact inner products of ``query`` with the vectors at ``rows``."""
+    def _approximate(
+        self, q: np.ndarray, k: int, live: npt.NDArray[np.bool_] | None
+    ) -> npt.NDArray[np.int64]:
+        import faiss
+
+        params = None
+        if live is not None:
+            bitmap = np.packbits(live, bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(live), faiss.swig_ptr(bitmap))
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=_NPROBE)  # type: ignore[call-arg]
+        _, rows = self.ann.search(q.reshape(1, -1), min(k, self.size), params=params)
+        found = np.asarray(rows[0], dtype=np.int64)
+        return found[found >= 0]
+
+    def scores_for(self, query: np.ndarray, rows: np.ndarray) -> npt.NDArray[np.float32]:
+        """Exact inner products of ``query`` with the stored vectors at ``rows``."""
         if len(rows) == 0:
             return np.zeros(0, dtype=np.float32)
-        stored = self._index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
-        return np.asarray(
-            stored @ np.asarray(query, dtype=np.float32).reshape(-1), dtype=np.float32
-        )
-
-
-def _prepare(index: Any) -> None:
-    """Search settings of an inverted-file index (they are not all stored in the file)."""
-    if hasattr(index, "nprobe"):
-        index.nprobe = _NPROBE
-        index.make_direct_map()  # reconstruct_batch (exact scores of candidates) needs it
+        rows = np.asarray(rows, dtype=np.int64)
+        order = np.argsort(rows)  # ascending reads from the mapped file
+        picked = np.empty((len(rows), self.vectors.shape[1]), dtype=np.float32)
+        picked[order] = self.vectors[rows[order]]
+        q = np.asarray(query, dtype=np.float32).reshape(-1)
+        return np.asarray(picked @ q, dtype=np.float32)

@@ -23,6 +23,7 @@ from index import (
     IndexInfo,
     SearchIndex,
     content_chars,
+    index_status,
     normalize,
     open_index,
     split_sentences,
@@ -79,10 +80,9 @@ class Retriever:
         Questions already being answered finish on the generation they started with.
         """
         with self._reload_lock:
-            fresh = open_index(self._config)
-            if fresh.info.generation == self._reader.info.generation:
-                fresh.close()
+            if index_status(self._config).generation == self._reader.info.generation:
                 return False
+            fresh = open_index(self._config, previous=self._reader)
             self._reader = fresh  # one reference swap: in-flight asks keep the old reader
             logger.info("reloaded index generation %s", fresh.info.generation)
             return True

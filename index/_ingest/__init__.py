@@ -13,6 +13,6 @@ Raw newspaper pages are segmented by :mod:`index._ingest._page`, JSONL by
 from __future__ import annotations
 
 from index._ingest._chunk import chunk_articles
-from index._ingest._corpus import Corpus, ingest
+from index._ingest._corpus import Corpus, ingest, ingest_files, walk_corpus
 
-__all__ = ["Corpus", "chunk_articles", "ingest"]
+__all__ = ["Corpus", "chunk_articles", "ingest", "ingest_files", "walk_corpus"]

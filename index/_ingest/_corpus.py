@@ -8,6 +8,7 @@ parsed is reported with a one-line warning and skipped; the rest is ingested.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index._errors import CorpusError
-from index._ingest._decode import DecodeError, read_text
+from index._ingest._decode import DecodeError, decode_bytes
 from index._ingest._draft import ArticleDraft, Parsed
 from index._ingest._ids import article_id, date_from_name, normalize_date
 from index._ingest._jsonl import parse_jsonl
@@ -23,7 +24,7 @@ from index._ingest._markdown import parse_markdown
 from index._ingest._page import parse_page
 from index._types import Article, FileReport
 
-__all__ = ["SUFFIXES", "Corpus", "ingest"]
+__all__ = ["SUFFIXES", "Corpus", "ingest", "ingest_files", "walk_corpus"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,24 +90,29 @@ def _parser(suffix: str) -> Callable[[str, Path, str], Parsed]:
     return lambda text, path, name: parse_page(text, name)
 
 
-def _read(path: Path, source: str) -> Parsed | str:
-    """The parsed file, or the one-line reason it is skipped."""
+def _read(path: Path, source: str) -> tuple[Parsed | str, str]:
+    """``(the parsed file or the one-line reason it is skipped, digest of its bytes)``."""
     try:
-        text, _ = read_text(path)
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"cannot read ({exc.strerror or exc})", ""
+    digest = hashlib.sha1(data).hexdigest()
+    try:
+        text, _ = decode_bytes(data)
     except DecodeError as exc:
-        return f"cannot decode ({exc})"
+        return f"cannot decode ({exc})", digest
     try:
-        return _parser(path.suffix.lower())(text, path, source)
+        return _parser(path.suffix.lower())(text, path, source), digest
     except Exception as exc:  # a parser bug must not lose the rest of the corpus
         logger.debug("parser failed on %s", source, exc_info=True)
-        return f"cannot parse ({type(exc).__name__}: {exc})"
+        return f"cannot parse ({type(exc).__name__}: {exc})", digest
 
 
 class _Ids:
     """Hands out article ids, unique over the whole corpus."""
 
-    def __init__(self) -> None:
-        self._seen: set[str] = set()
+    def __init__(self, reserved: set[str] | None = None) -> None:
+        self._seen: set[str] = set(reserved or ())
 
     def assign(self, key: str, draft: ArticleDraft, occurrence: int) -> tuple[str, str]:
         """``(id, warning or "")`` for ``draft``."""
@@ -125,11 +131,11 @@ class _Ids:
 
 def _report(path: Path, key: str, ids: _Ids) -> FileReport:
     source = str(path.resolve())
-    parsed = _read(path, source)
+    parsed, digest = _read(path, source)
     if isinstance(parsed, str):
         warning = f"{source}: {parsed}; file skipped"
         logger.warning("%s", warning)
-        return FileReport(path=source, warnings=(warning,), skipped=True)
+        return FileReport(path=source, warnings=(warning,), skipped=True, digest=digest)
     name_date = date_from_name(path.name) or date_from_name(path.parent.name)
     warnings = list(parsed.warnings)
     articles: list[Article] = []
@@ -159,15 +165,18 @@ def _report(path: Path, key: str, ids: _Ids) -> FileReport:
         articles=tuple(articles),
         warnings=tuple(warnings),
         duplicates_dropped=parsed.duplicates_dropped,
+        digest=digest,
     )
 
 
-def ingest(paths: Sequence[str | Path]) -> Corpus:
-    """Read every file under ``paths``; raises :class:`CorpusError` for a missing path."""
+def walk_corpus(paths: Sequence[str | Path]) -> list[tuple[Path, str]]:
+    """Every corpus file under ``paths`` once, in walk order, with its id key.
+
+    Raises :class:`CorpusError` for a path that does not exist.
+    """
     if isinstance(paths, str | Path):
         paths = [paths]
-    ids = _Ids()
-    reports: list[FileReport] = []
+    out: list[tuple[Path, str]] = []
     seen: set[Path] = set()
     for path, key in list(_files(paths)):
         resolved = path.resolve()
@@ -175,7 +184,21 @@ def ingest(paths: Sequence[str | Path]) -> Corpus:
             logger.debug("listed twice, read once: %s", path)
             continue
         seen.add(resolved)
+        out.append((path, key))
+    return out
+
+
+def ingest_files(files: Sequence[tuple[Path, str]], reserved_ids: set[str] | None = None) -> Corpus:
+    """Read the ``(path, key)`` files of :func:`walk_corpus`.
+
+    ``reserved_ids`` are article ids already taken by files not read this time (an
+    incremental build), so new articles never collide with them.
+    """
+    ids = _Ids(reserved_ids)
+    reports: list[FileReport] = []
+    for path, key in files:
         if path.suffix.lower() not in SUFFIXES:
+            resolved = path.resolve()
             warning = f"{resolved}: not a .txt, .jsonl or .md file; skipped"
             logger.warning("%s", warning)
             reports.append(FileReport(path=str(resolved), warnings=(warning,), skipped=True))
@@ -190,3 +213,8 @@ def ingest(paths: Sequence[str | Path]) -> Corpus:
         corpus.duplicates_dropped,
     )
     return corpus
+
+
+def ingest(paths: Sequence[str | Path]) -> Corpus:
+    """Read every file under ``paths``; raises :class:`CorpusError` for a missing path."""
+    return ingest_files(walk_corpus(paths))

@@ -84,10 +84,12 @@ def test_add_change_remove_files(tmp_path: Path, corpus_dir: Path) -> None:
     report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
     assert (report.added, report.changed, report.removed, report.unchanged) == (0, 0, 2, 1)
     reader = IndexReader.open(cfg)
-    assert reader.info.articles == 1
-    [chunk] = reader.store.chunks([0])
+    assert reader.info.articles == 1 and reader.size == 1
+    [chunk] = reader.chunks(reader.keys().tolist())
     assert chunk.article_id == "a3"
-    assert reader.vectors.size == 1 and reader.bm25.n_docs == 1
+    assert reader.idf(["齐红梅"]) == reader.idf(["不存在的词"])  # gone from BM25 statistics
+    keys, _, _ = reader.lexical_search("", ["齐红梅", "冠县"], 5, also=reader.keys())
+    assert keys.tolist() == []  # and from BM25 search
     retriever = Retriever.open(cfg, embedder=emb)  # type: ignore[arg-type]
     assert {h.article_id for h in retriever.ask("冠县妇联主席齐红梅", k=5).hits} == {"a3"}
 
@@ -144,9 +146,9 @@ def _run_build(
 def _served_ids(tmp_path: Path, corpus: Path) -> set[str]:
     reader = IndexReader.open(make_config(tmp_path, [corpus]))
     try:
-        rows = list(range(reader.vectors.size))
-        assert reader.bm25.n_docs == len(rows) == reader.info.chunks
-        return {c.article_id for c in reader.store.chunks(rows)}
+        keys = reader.keys().tolist()
+        assert reader.size == len(keys) == reader.info.chunks
+        return {c.article_id for c in reader.chunks(keys)}
     finally:
         reader.close()
 

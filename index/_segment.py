@@ -1,0 +1,142 @@
+"""Index segments: writing one, merging several, and opening one for search.
+
+A segment is a folder written once and never changed (see :mod:`index._layout`)::
+
+    meta.sqlite     articles and chunks (row = position in the arrays below)
+    vectors.npy     float32 unit vectors, one per row
+    ann.faiss       IVF-SQ8 index, only for segments past ``approximate_threshold``
+    postings/       the BM25 inverted file (:class:`index._lexical.Postings`)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from index._layout import META, POSTINGS
+from index._lexical import Postings
+from index._store import MetaStore
+from index._types import Article, Chunk
+from index._vectors import SegmentVectors, build_ann
+
+__all__ = ["OpenSegment", "SegmentInfo", "merge_segments", "write_segment"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentInfo:
+    """A segment as a manifest lists it."""
+
+    name: str
+    rows: int
+    kind: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "rows": self.rows, "kind": self.kind}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SegmentInfo:
+        return cls(str(data["name"]), int(data["rows"]), str(data.get("kind", "flat")))
+
+
+def _ann_for(vectors: np.ndarray, threshold: int, like: Any) -> Any:
+    return build_ann(vectors, like) if len(vectors) > threshold else None
+
+
+def write_segment(
+    folder: Path,
+    articles: Sequence[Article],
+    chunks: Sequence[Chunk],
+    hashes: Sequence[str],
+    vectors: npt.NDArray[np.float32],
+    tokens: Sequence[Sequence[str]],
+    *,
+    approximate_threshold: int,
+) -> SegmentInfo:
+    """Write a segment of ``chunks`` (row ``i`` is ``chunks[i]``)."""
+    store = MetaStore.create(folder / META)
+    try:
+        store.write(
+            articles, ((i, c, h) for i, (c, h) in enumerate(zip(chunks, hashes, strict=True)))
+        )
+        store.finish()
+    finally:
+        store.close()
+    ann = _ann_for(vectors, approximate_threshold, None)
+    SegmentVectors.save(folder, vectors, ann)
+    Postings.build(tokens).save(folder / POSTINGS)
+    kind = SegmentVectors(vectors, ann).kind
+    return SegmentInfo(folder.name, len(chunks), kind)
+
+
+def merge_segments(
+    folder: Path,
+    parts: Sequence[tuple[Path, npt.NDArray[np.bool_]]],
+    *,
+    approximate_threshold: int,
+) -> tuple[SegmentInfo, list[npt.NDArray[np.int64]]]:
+    """Write one segment of the kept rows of ``parts`` (segment folder, keep mask).
+
+    Returns the new segment and, per part, the new row of each old row (-1 if dropped).
+    An inverted-file index is trained afresh only when no part has one of a similar
+    size to reuse.
+    """
+    store = MetaStore.create(folder / META)
+    vectors_parts = []
+    postings_parts = []
+    remaps = []
+    like = None
+    like_rows = 0
+    base = 0
+    try:
+        for seg, keep in parts:
+            kept = np.flatnonzero(keep)
+            store.copy_from(seg / META, kept.tolist(), base)
+            vecs = SegmentVectors.load(seg)
+            vectors_parts.append(np.asarray(vecs.vectors[kept], dtype=np.float32))
+            postings_parts.append((Postings.load(seg / POSTINGS), keep))
+            remap = np.full(len(keep), -1, dtype=np.int64)
+            remap[kept] = np.arange(base, base + len(kept))
+            remaps.append(remap)
+            if vecs.ann is not None and vecs.size > like_rows:
+                like, like_rows = vecs.ann, vecs.size
+            base += len(kept)
+        store.finish()
+    finally:
+        store.close()
+    dim = vectors_parts[0].shape[1] if vectors_parts else 0
+    vectors = np.concatenate(vectors_parts) if vectors_parts else np.zeros((0, dim), np.float32)
+    del vectors_parts
+    if like is not None and len(vectors) > 2 * like_rows:
+        like = None  # the archive doubled since that training: train for the new size
+    ann = _ann_for(vectors, approximate_threshold, like)
+    SegmentVectors.save(folder, vectors, ann)
+    Postings.merge(postings_parts).save(folder / POSTINGS)
+    kind = SegmentVectors(vectors, ann).kind
+    logger.info("merged %d segments into %s (%d rows, %s)", len(parts), folder.name, base, kind)
+    return SegmentInfo(folder.name, base, kind), remaps
+
+
+class OpenSegment:
+    """A segment opened for search: its store, vectors and postings (immutable)."""
+
+    def __init__(self, info: SegmentInfo, folder: Path) -> None:
+        self.info = info
+        self.folder = folder
+        self.store = MetaStore.open(folder / META)
+        try:
+            self.vectors = SegmentVectors.load(folder)
+            self.postings = Postings.load(folder / POSTINGS)
+        except Exception:
+            self.store.close()
+            raise
+
+    def close(self) -> None:
+        self.store.close()
