@@ -2,7 +2,7 @@
 
 Not a test: it prints figures. Uses chunks from ``gen_corpus.py`` and the project's own
 code: ingestion and chunking (``index._ingest``), ``passage_text`` (normalised title and
-paragraph), ``index._lexical.tokenize`` and ``Bm25Index`` (build, save, load, scores)::
+paragraph), ``index._lexical.tokenize`` and ``Postings``/``Bm25`` (build, save, load, scores)::
 
     .venv/bin/python benchmarks/bench_bm25.py --corpus /tmp/nb/c10k.jsonl \\
         --questions /tmp/nb/c10k.questions.jsonl
@@ -21,7 +21,7 @@ load. Resident memory is read after each stage (and around the load: what a serv
 process holds): the build keeps every chunk's tokens as
 Python strings, as ``index._build`` does. Queries are ``--questions`` from
 ``gen_corpus.py`` (or made from random chunks when absent); each is timed as
-``retrieval._retriever`` does it: ``tokenize(question)``, ``Bm25Index.scores`` over all
+``retrieval._retriever`` does it: ``tokenize(question)``, ``Bm25.scores`` over all
 rows, top-50 by ``argpartition``, plus ``idf``. ``R@50`` is the share of questions whose
 source paragraph is among those 50 (a sanity check of the generated text, not a
 quality figure).
@@ -58,7 +58,7 @@ from _measure import pct, rss_mb, trim  # noqa: E402
 
 from index._build import passage_text  # noqa: E402
 from index._ingest import chunk_articles, ingest  # noqa: E402
-from index._lexical import Bm25Index, tokenize  # noqa: E402
+from index._lexical import Bm25, Postings, tokenize  # noqa: E402
 
 DEPTH = 50  # retrieval.candidates: BM25 hits kept for fusion
 
@@ -169,7 +169,7 @@ def main() -> int:
         return 0
 
     started = time.perf_counter()
-    bm25 = Bm25Index.build(docs)
+    postings = Postings.build(docs)
     took = time.perf_counter() - started
     stages.append(("BM25 build", took, f"{n / took:,.0f} chunks/s"))
     rss["BM25 index"] = rss_mb() - rss_tokens
@@ -178,15 +178,15 @@ def main() -> int:
         folder = Path(tmp) / "bm25"
         folder.mkdir()
         started = time.perf_counter()
-        bm25.save(folder)
+        postings.save(folder)
         size = folder_size(folder)
         stages.append(("BM25 save", time.perf_counter() - started, f"{size / 2**20:.1f} MiB"))
-        del bm25
+        del postings
         gc.collect()
         trim()
         before = rss_mb()
         started = time.perf_counter()
-        bm25 = Bm25Index.load(folder, n)
+        bm25 = Bm25([(Postings.load(folder), None)])
         stages.append(("BM25 load", time.perf_counter() - started, ""))
         rss["BM25 loaded (serving)"] = rss_mb() - before
 
@@ -207,13 +207,13 @@ def main() -> int:
     questions = questions[: args.n_questions]
 
     for q, _ in questions[:10]:  # warm-up
-        bm25.scores(tokenize(q))
+        bm25.scores(tokenize(q))[0]
     tok_ms, score_ms, total_ms, n_qtok, found = [], [], [], [], 0
     for q, row in questions:
         t0 = time.perf_counter()
         qtokens = tokenize(q)
         t1 = time.perf_counter()
-        lex = bm25.scores(qtokens)
+        lex = bm25.scores(qtokens)[0]
         top: np.ndarray = np.zeros(0, dtype=np.int64)
         if lex.size and lex.max() > 0:
             depth = min(DEPTH, int((lex > 0).sum()))

@@ -27,16 +27,18 @@ def main() -> int:
     cfg = Config().with_section("index", dir=index_dir)
     reader = IndexReader.open(cfg)
     emb = Embedder(cfg.model)
-    n = reader.vectors.size
-    rows = np.arange(n)
-    chunks = reader.store.chunks(list(rows))
+    keys = reader.keys()
+    n = len(keys)
+    chunks = reader.chunks(keys.tolist())
     art = np.array([c.article_id for c in chunks])
-    vecs = np.load(Path(index_dir) / "generations" / reader.info.generation / "vectors.npy")
+    # a freshly built index is one segment without deletions: keys are rows
+    assert len(reader.segments) == 1 and n == reader.segments[0].vectors.size, "build --compact"
+    vecs = np.asarray(reader.segments[0].vectors.vectors)
     qs = [json.loads(x) for x in Path(queries).read_text(encoding="utf-8").splitlines() if x]
     qn = [normalize(q["question"]) for q in qs]
     qv = emb.encode_queries(qn)
     dense_all = qv @ vecs.T
-    lex_all = np.stack([reader.bm25.scores(tokenize(q, normalized=True)) for q in qn])
+    lex_all = np.stack([reader._bm25.scores(tokenize(q, normalized=True))[0] for q in qn])
 
     def minmax(x: np.ndarray) -> np.ndarray:
         lo, hi = x.min(), x.max()

@@ -24,12 +24,13 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from index._catalog import Catalog, FileEntry
 from index._config import Config
@@ -279,7 +280,9 @@ def build_index(
         # 4. the new segment, then merges
         segments = list(state.segments)
         if new_chunks:
-            tokens = tokenize_many(texts)
+            tokens: Iterable[Sequence[str]] = tokenize_many(texts)
+            if show_progress:
+                tokens = tqdm(tokens, total=len(texts), desc="tokenising", unit="chunk")
             folder = layout.new_segment()
             info = write_segment(
                 folder,

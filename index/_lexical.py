@@ -22,7 +22,7 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,16 +74,20 @@ def _tokenize_normalized(text: str) -> list[str]:
     return tokenize(text, normalized=True)
 
 
-def tokenize_many(texts: Sequence[str], *, processes: int = 0) -> list[list[str]]:
-    """Tokens of many already-normalised texts, on every core when there are many."""
+def tokenize_many(texts: Sequence[str], *, processes: int = 0) -> Iterator[list[str]]:
+    """Tokens of many already-normalised texts, in order, on every core when there are many.
+
+    A generator, so a large build never holds every token list at once.
+    """
     workers = processes or os.cpu_count() or 1
     if len(texts) < _PARALLEL_FROM or workers < 2:
-        return [_tokenize_normalized(t) for t in texts]
+        yield from (_tokenize_normalized(t) for t in texts)
+        return
     import multiprocessing
 
     _jieba()  # load the dictionary once, before forking, so workers share it
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return pool.map(_tokenize_normalized, texts, chunksize=2000)
+        yield from pool.imap(_tokenize_normalized, texts, chunksize=1000)
 
 
 @functools.lru_cache(maxsize=1 << 18)
@@ -122,21 +126,29 @@ class Postings:
     def build(cls, docs: Iterable[Sequence[str]]) -> Postings:
         """Postings of tokenised rows (row ``i`` is the ``i``-th token list)."""
         vocab: dict[str, int] = {}
-        ids: list[int] = []
+        id_parts: list[np.ndarray] = []
         lengths: list[int] = []
+        batch: list[int] = []
         for doc in docs:
             lengths.append(len(doc))
-            ids.extend(vocab.setdefault(t, len(vocab)) for t in doc)
+            batch.extend(vocab.setdefault(t, len(vocab)) for t in doc)
+            if len(batch) >= 1 << 20:  # compact as we go: a Python int list costs 8x
+                id_parts.append(np.asarray(batch, dtype=np.int32))
+                batch = []
+        id_parts.append(np.asarray(batch, dtype=np.int32))
         n = len(lengths)
-        if not ids:
+        ids = np.concatenate(id_parts)
+        del id_parts, batch
+        if not len(ids):
             return cls.empty(n)
         hashes = np.fromiter((term_hash(t) for t in vocab), dtype=np.uint64, count=len(vocab))
         order = np.argsort(hashes, kind="stable")
         rank = np.empty(len(vocab), dtype=np.int64)
         rank[order] = np.arange(len(vocab))
-        term_of = rank[np.asarray(ids, dtype=np.int64)]
-        row_of = np.repeat(np.arange(n, dtype=np.int64), np.asarray(lengths, dtype=np.int64))
-        keys, tfs = np.unique(term_of * n + row_of, return_counts=True)
+        keys = rank[ids] * n
+        del ids
+        keys += np.repeat(np.arange(n, dtype=np.int64), np.asarray(lengths, dtype=np.int64))
+        keys, tfs = np.unique(keys, return_counts=True)
         return cls._from_pairs(hashes[order], keys // n, keys % n, tfs, np.asarray(lengths))
 
     @classmethod

@@ -11,7 +11,7 @@ A segment is a folder written once and never changed (see :mod:`index._layout`):
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,7 @@ def write_segment(
     chunks: Sequence[Chunk],
     hashes: Sequence[str],
     vectors: npt.NDArray[np.float32],
-    tokens: Sequence[Sequence[str]],
+    tokens: Iterable[Sequence[str]],
     *,
     approximate_threshold: int,
 ) -> SegmentInfo:
