@@ -49,12 +49,31 @@ def _parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="index folder (overrides index.dir)",
     )
+    # how the embedding model runs (build, ask, eval, bot); not part of the index identity
+    model = argparse.ArgumentParser(add_help=False)
+    model.add_argument(
+        "--device",
+        default=argparse.SUPPRESS,
+        help="embed on cpu, cuda, cuda:N, mps or auto (overrides model.device)",
+    )
+    model.add_argument(
+        "--model-backend",
+        choices=("torch", "onnx", "openvino"),
+        default=argparse.SUPPRESS,
+        help="embedding runtime (overrides model.backend)",
+    )
+    model.add_argument(
+        "--quantize",
+        choices=("none", "int8"),
+        default=argparse.SUPPRESS,
+        help="int8 weights for onnx/openvino (overrides model.quantize)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     idx = sub.add_parser("index", help="build or inspect the index")
     idx_sub = idx.add_subparsers(dest="index_command", required=True, metavar="ACTION")
     build = idx_sub.add_parser(
-        "build", parents=[where], help="build or incrementally update the index"
+        "build", parents=[where, model], help="build or incrementally update the index"
     )
     build.add_argument(
         "--corpus",
@@ -78,13 +97,15 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("paths", nargs="+", metavar="PATH")
     inspect.add_argument("--json", action="store_true")
 
-    ask = sub.add_parser("ask", parents=[where], help="answer a question")
+    ask = sub.add_parser("ask", parents=[where, model], help="answer a question")
     ask.add_argument("question", nargs="?", help="the question (Chinese)")
     ask.add_argument("-k", type=int, default=None, metavar="N", help="number of hits")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
     ask.add_argument("--batch", metavar="FILE", help="one question per line ('-' for stdin)")
 
-    ev = sub.add_parser("eval", parents=[where], help="measure retrieval quality and latency")
+    ev = sub.add_parser(
+        "eval", parents=[where, model], help="measure retrieval quality and latency"
+    )
     ev.add_argument("--queries", required=True, metavar="Q.jsonl")
     ev.add_argument("--passages", metavar="P.jsonl", help="build the index from these passages")
     ev.add_argument(
@@ -97,7 +118,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--failures", action="store_true", help="list the queries missed at rank 1")
 
     sub.add_parser(
-        "bot", parents=[where], help="run the Telegram bot (token from $TELEGRAM_BOT_TOKEN)"
+        "bot",
+        parents=[where, model],
+        help="run the Telegram bot (token from $TELEGRAM_BOT_TOKEN)",
     )
     return parser
 
@@ -143,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         config = config.with_section("index", dir=args.index)
+        config = _model_flags(args, config)
         _setup_logging(args, config)
         return _dispatch(args, config)
     except NewsqaError as exc:
@@ -155,6 +179,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _model_flags(args: argparse.Namespace, config: Config) -> Config:
+    """``--device``, ``--model-backend`` and ``--quantize`` into ``config.model``."""
+    quantize = getattr(args, "quantize", None)
+    return config.with_section(
+        "model",
+        device=getattr(args, "device", None),
+        backend=getattr(args, "model_backend", None),
+        quantize="" if quantize == "none" else quantize,
+    )
 
 
 def _dispatch(args: argparse.Namespace, config: Config) -> int:
@@ -209,6 +244,7 @@ def _cmd_status(args: argparse.Namespace, config: Config) -> int:
     print(f"index: {info.path} (generation {info.generation}, built {info.built_at})")
     print(f"  {info.articles} articles, {info.chunks} chunks; newest {info.newest_date or '-'}")
     print(f"  model {info.model}; vectors {info.vector_index}")
+    print(f"  backend {info.backend}; {info.segments} segment(s)")
     return 0
 
 

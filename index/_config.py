@@ -4,14 +4,16 @@ Resolution order, last wins: built-in defaults, the TOML file (``--config FILE``
 ``NEWSQA_CONFIG``), environment variables ``NEWSQA_<SECTION>_<KEY>`` (for example
 ``NEWSQA_INDEX_DIR`` or ``NEWSQA_MODEL_NAME``), then command-line flags, which the
 CLI applies with :func:`dataclasses.replace`. Every key is documented in
-``config.example.toml``. Secrets (the Telegram token) are never part of this object:
-the bot reads ``TELEGRAM_BOT_TOKEN`` from the environment itself.
+``config.example.toml``. Secrets (the Telegram token, the Milvus token) are never part of
+this object: the bot reads ``TELEGRAM_BOT_TOKEN`` and the Milvus backend
+``NEWSQA_MILVUS_TOKEN`` from the environment themselves.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ __all__ = [
     "Config",
     "CorpusConfig",
     "IndexConfig",
+    "MilvusConfig",
     "ModelConfig",
     "RetrievalConfig",
     "load_config",
@@ -48,7 +51,7 @@ class CorpusConfig:
 class IndexConfig:
     dir: str = ".newsqa/index"
     """The index folder; generations live inside it and are swapped atomically."""
-    approximate_threshold: int = 200_000
+    approximate_threshold: int = 50_000
     """A segment past this many chunks also gets an approximate IVF-SQ8 FAISS index."""
     max_chunk_chars: int = 300
     """A longer paragraph is split at sentence ends into windows of at most this length."""
@@ -56,6 +59,8 @@ class IndexConfig:
     """How many previous generations to keep beside the current one."""
     max_segments: int = 8
     """Past this many segments an update merges the smallest ones (local backend)."""
+    backend: str = "local"
+    """Where the index lives: ``local`` (this folder) or ``milvus`` (see ``[milvus]``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +70,46 @@ class ModelConfig:
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
     device: str = "cpu"
+    """``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (a GPU when one is present). Not
+    part of the index's identity: an index built on a GPU is served on a CPU."""
+    backend: str = "torch"
+    """``torch`` (sentence-transformers), ``onnx`` (ONNX Runtime) or ``openvino``; the
+    last two run an ONNX export made once into ``cache_dir`` (extras ``onnx``/``openvino``)."""
+    quantize: str = ""
+    """``""`` (float32) or ``int8`` (onnx only): int8 weights, faster on a CPU, slightly
+    different vectors, so an index records it and is served only with it."""
     batch_size: int = 32
+    """At most this many passages per forward pass when building."""
+    batch_tokens: int = 8192
+    """At most this many tokens (padding included) per forward pass; 0: no limit."""
     cache_dir: str = "~/.cache/newsqa/models"
-    """Where the bundled model is converted to once, at first use."""
+    """Where the bundled model is converted to, and models exported to ONNX, once."""
     threads: int = 0
-    """Torch intra-op threads while building; 0 keeps torch's default (all cores)."""
+    """CPU threads while building; 0: every core this process may use."""
     query_threads: int = 1
-    """Torch threads while answering: one question is short, and one thread per question
+    """CPU threads while answering: one question is short, and one thread per question
     keeps latency steady when questions run concurrently or the machine is busy."""
+
+    def __post_init__(self) -> None:
+        if self.backend not in _MODEL_BACKENDS:
+            raise ConfigError(
+                f"model.backend {self.backend!r}: use one of {', '.join(_MODEL_BACKENDS)}"
+            )
+        if self.quantize not in {"", "int8"}:
+            raise ConfigError(f'model.quantize {self.quantize!r}: use "" or "int8"')
+        if self.quantize and self.backend != "onnx":
+            raise ConfigError(
+                f"model.quantize = int8 needs model.backend = onnx, not {self.backend}"
+            )
+        if not _DEVICE.fullmatch(self.device):
+            raise ConfigError(f"model.device {self.device!r}: use cpu, cuda, cuda:N, mps or auto")
+        for key in ("batch_size", "batch_tokens", "threads", "query_threads"):
+            if getattr(self, key) < (1 if key == "batch_size" else 0):
+                raise ConfigError(f"model.{key} {getattr(self, key)!r} is out of range")
+
+
+_MODEL_BACKENDS = ("torch", "onnx", "openvino")
+_DEVICE = re.compile(r"cpu|auto|mps|cuda(:\d+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +176,35 @@ class BotConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MilvusConfig:
+    """The Milvus backend (``index.backend = "milvus"``). The token is never here:
+    it comes only from the environment variable ``NEWSQA_MILVUS_TOKEN``."""
+
+    uri: str = ""
+    """Empty: a milvus-lite file ``<index.dir>/milvus.db``; a path ending in ``.db``: that
+    milvus-lite file; ``http://host:19530`` (or https): a Milvus server or cluster."""
+    collection: str = "newsqa"
+    """Collection name; ``<collection>_terms`` and ``<collection>_meta`` sit beside it."""
+    db_name: str = ""
+    """Milvus database; empty: the server's default database."""
+    vector_index: str = "HNSW"
+    """Dense index type: ``HNSW``, ``FLAT`` (exact) or ``AUTOINDEX`` (the server's choice)."""
+    search_ef: int = 128
+    """HNSW: candidates explored per question (at least the number of hits asked)."""
+    timeout: float = 30.0
+    """Seconds allowed for one call to Milvus (connecting included)."""
+    batch_size: int = 256
+    """Rows written to Milvus per upsert call when building."""
+
+
+BACKENDS = ("local", "milvus")
+MILVUS_TOKEN_ENV = "NEWSQA_MILVUS_TOKEN"
+"""The Milvus token (``user:password`` or an API key): only from the environment."""
+_SECRET_ENV = frozenset({MILVUS_TOKEN_ENV})
+"""Environment variables that look like overrides but are secrets read elsewhere."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Every setting of newsqa. Build it with :func:`load_config`; pass it explicitly."""
 
@@ -147,6 +213,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     bot: BotConfig = field(default_factory=BotConfig)
+    milvus: MilvusConfig = field(default_factory=MilvusConfig)
     log_level: str = "INFO"
     source: str = ""
     """The file this configuration was read from, or empty for defaults."""
@@ -166,6 +233,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "model": ModelConfig,
     "retrieval": RetrievalConfig,
     "bot": BotConfig,
+    "milvus": MilvusConfig,
 }
 
 
@@ -261,7 +329,9 @@ def load_config(
     for name, section_cls in _SECTIONS.items():
         prefix = f"NEWSQA_{name.upper()}_"
         values = {
-            k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix) and v != ""
+            k[len(prefix) :].lower(): v
+            for k, v in env.items()
+            if k.startswith(prefix) and v != "" and k not in _SECRET_ENV
         }
         if values:
             cfg = dataclasses.replace(
@@ -269,4 +339,14 @@ def load_config(
             )
     if env.get("NEWSQA_LOG_LEVEL"):
         cfg = dataclasses.replace(cfg, log_level=env["NEWSQA_LOG_LEVEL"])
+    check_backend(cfg)
     return cfg
+
+
+def check_backend(config: Config) -> None:
+    """Raise :class:`ConfigError` unless ``index.backend`` is one newsqa knows."""
+    if config.index.backend not in BACKENDS:
+        raise ConfigError(
+            f"config key index.backend: {config.index.backend!r} is not one of "
+            + ", ".join(repr(b) for b in BACKENDS)
+        )

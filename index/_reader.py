@@ -144,11 +144,11 @@ class IndexReader:
         per_segment = self._bm25.scores(tokens)
         all_keys, all_scores = [], []
         for i, scores in enumerate(per_segment):
-            hits = int(np.count_nonzero(scores))
-            if not hits:
+            rows = np.flatnonzero(scores)
+            if len(rows) > k:
+                rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+            if not len(rows):
                 continue
-            top = min(k, hits)
-            rows = np.argpartition(-scores, top - 1)[:top]
             all_keys.append(rows.astype(np.int64) + self._offsets[i])
             all_scores.append(scores[rows])
         keys, scores = _top(
@@ -191,7 +191,7 @@ def open_index(config: Config, *, previous: SearchIndex | None = None) -> Search
     if getattr(config.index, "backend", "local") == "milvus":
         from index._milvus import MilvusIndex  # lazy: pymilvus only when chosen
 
-        return MilvusIndex.open(config)  # type: ignore[no-any-return]
+        return MilvusIndex.open(config)
     before = previous if isinstance(previous, IndexReader) else None
     return IndexReader.open(config, previous=before)
 
@@ -218,7 +218,7 @@ def index_status(config: Config) -> IndexInfo:
     if getattr(config.index, "backend", "local") == "milvus":
         from index._milvus import milvus_status
 
-        return milvus_status(config)  # type: ignore[no-any-return]
+        return milvus_status(config)
     layout = IndexLayout(config.index.dir)
     gen = layout.current()
     return _info(layout, gen.name, layout.read_manifest(gen))
