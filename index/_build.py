@@ -302,6 +302,8 @@ def build_index(
                 entry.segment, entry.start, entry.count = info.name, start, n
                 start += n
         del matrix
+        # a segment whose every row is deleted is simply dropped
+        segments = [s for s in segments if s.rows and not deleted[s.name].all()]
         merged = 0
         chosen = _merge_plan(segments, deleted, config.index.max_segments, compact)
         if chosen:
@@ -483,8 +485,11 @@ def _stale_reason(old: dict[str, Any], new: dict[str, Any]) -> str:
     if old.get("format_version") != new["format_version"]:
         return f"index format version {old.get('format_version')} -> {new['format_version']}"
     if old.get("model") != new["model"]:
-        old_name = (old.get("model") or {}).get("name", "?")
-        return f"embedding model changed ({old_name} -> {new['model'].get('name')})"
+        before, after = old.get("model") or {}, new["model"]
+        if before.get("name") != after.get("name"):
+            return f"embedding model changed ({before.get('name', '?')} -> {after.get('name')})"
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        return f"embedding model changed ({', '.join(changed)})"
     for key in ("tokenizer", "max_chunk_chars"):
         if old.get(key) != new[key]:
             return f"{key} changed ({old.get(key)} -> {new[key]})"

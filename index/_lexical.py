@@ -259,6 +259,13 @@ class Bm25:
                 live_length += int(lengths[live].sum(dtype=np.int64))
         self.n_docs = live_rows
         self._avg_length = live_length / live_rows if live_rows else 1.0
+        # BM25's length normalisation of every row, once (4 bytes a row)
+        self._norms = [
+            (K1 * (1 - B + B * np.asarray(p.lengths, dtype=np.float32) / self._avg_length)).astype(
+                np.float32
+            )
+            for p, _ in self._parts
+        ]
 
     def _hashes(self, tokens: Sequence[str]) -> npt.NDArray[np.uint64]:
         return np.fromiter((term_hash(t) for t in tokens), dtype=np.uint64, count=len(tokens))
@@ -303,19 +310,61 @@ class Bm25:
 
         A token repeated in the question counts once per occurrence, as in bm25s.
         """
+        return self.search(tokens, 0)[0]
+
+    def search(
+        self, tokens: Sequence[str], k: int
+    ) -> tuple[list[npt.NDArray[np.float32]], list[npt.NDArray[np.int64]]]:
+        """Per segment: every row's score, and the rows of its ``k`` best (unordered).
+
+        The best rows are found without sorting a million scores: the rows of the
+        rarest terms give a lower bound of the k-th best score, and only rows at or
+        above it are compared.
+        """
         out = [np.zeros(p.n_rows, dtype=np.float32) for p, _ in self._parts]
+        tops = [np.zeros(0, dtype=np.int64) for _ in self._parts]
         if not tokens or not self.n_docs:
-            return out
+            return out, tops
         hits = self._postings_of(self._hashes(tokens))
         dfs = np.zeros(len(tokens), dtype=np.float64)
         for per_term in hits:
             dfs += [len(rows) for rows, _ in per_term]
         idf = self._idf(dfs)
-        for (postings, _), per_term, scores in zip(self._parts, hits, out, strict=True):
-            for (rows, tfs), weight in zip(per_term, idf.tolist(), strict=True):
+        for norms, per_term, scores in zip(self._norms, hits, out, strict=True):
+            for (rows, tfs), weight in zip(per_term, idf.astype(np.float32), strict=True):
                 if not len(rows):
                     continue
                 tf = tfs.astype(np.float32)
-                norm = K1 * (1 - B + B * np.asarray(postings.lengths)[rows] / self._avg_length)
-                scores[rows] += (weight * tf / (tf + norm)).astype(np.float32)
-        return out
+                part = tf * weight
+                part /= tf + norms[rows]
+                scores[rows] += part  # rows are distinct within a term
+        if k > 0:
+            tops = [
+                _top_rows(scores, per_term, k) for scores, per_term in zip(out, hits, strict=True)
+            ]
+        return out, tops
+
+
+def _top_rows(
+    scores: npt.NDArray[np.float32], per_term: list[tuple[np.ndarray, np.ndarray]], k: int
+) -> npt.NDArray[np.int64]:
+    """Rows of the ``k`` highest positive ``scores`` (fewer if fewer match), unordered."""
+    seed: list[np.ndarray] = []
+    count = 0
+    for rows, _ in sorted(per_term, key=lambda rt: len(rt[0])):
+        if len(rows):
+            seed.append(rows)
+            count += len(rows)
+            if count >= 4 * k:
+                break
+    if not seed:
+        return np.zeros(0, dtype=np.int64)
+    seeded = np.unique(np.concatenate(seed))
+    if len(seeded) >= k:  # the k-th best seed score bounds the k-th best score from below
+        floor = np.partition(scores[seeded], len(seeded) - k)[len(seeded) - k]
+        candidates = np.flatnonzero(scores >= floor)
+    else:
+        candidates = np.flatnonzero(scores)
+    if len(candidates) > k:
+        candidates = candidates[np.argpartition(scores[candidates], len(candidates) - k)[-k:]]
+    return candidates.astype(np.int64)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from index._config import Config
+from index._embed import compatibility_problem
 from index._errors import IndexMismatchError
 from index._layout import FORMAT_VERSION, IndexLayout
 from index._lexical import TOKENIZER_ID, Bm25
@@ -141,12 +142,9 @@ class IndexReader:
     def lexical_search(
         self, text: str, tokens: Sequence[str], k: int, *, also: Keys
     ) -> tuple[Keys, Scores, Scores]:
-        per_segment = self._bm25.scores(tokens)
+        per_segment, tops = self._bm25.search(tokens, k)
         all_keys, all_scores = [], []
-        for i, scores in enumerate(per_segment):
-            rows = np.flatnonzero(scores)
-            if len(rows) > k:
-                rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+        for i, (scores, rows) in enumerate(zip(per_segment, tops, strict=True)):
             if not len(rows):
                 continue
             all_keys.append(rows.astype(np.int64) + self._offsets[i])
@@ -232,13 +230,9 @@ def _check_compatible(manifest: dict[str, Any], config: Config) -> None:
             f"the index has format version {settings.get('format_version')}, this newsqa "
             f"reads {FORMAT_VERSION}: run `newsqa index build --full`"
         )
-    wanted = (config.model.name, config.model.query_prefix, config.model.passage_prefix)
-    found = (model.get("name"), model.get("query_prefix"), model.get("passage_prefix"))
-    if wanted != found:
-        raise IndexMismatchError(
-            f"the index was built with model {found[0]!r} but the configuration asks for "
-            f"{wanted[0]!r} (or other prefixes): run `newsqa index build --full`"
-        )
+    problem = compatibility_problem(config.model, model)
+    if problem:
+        raise IndexMismatchError(f"{problem}: run `newsqa index build --full`")
     if settings.get("tokenizer") != TOKENIZER_ID:
         raise IndexMismatchError(
             "the index was built with another tokenizer: run `newsqa index build --full`"

@@ -59,6 +59,16 @@ def test_an_update_reads_only_new_files_and_adds_one_segment(tmp_path: Path, cor
     assert _top_article(cfg, emb, "扬中市妇联家长学校讲座") == "art3"
 
 
+def test_a_segment_left_without_live_rows_is_dropped(tmp_path: Path, corpus: Path) -> None:
+    cfg = make_config(tmp_path, [corpus])
+    build_index(cfg, embedder=FakeEmbedder())  # type: ignore[arg-type]
+    _page(corpus, "p3.jsonl", 3)
+    assert build_index(cfg, embedder=FakeEmbedder()).segments == 2  # type: ignore[arg-type]
+    _page(corpus, "p3.jsonl", 3, extra="讲座免费。")  # edit today's page again
+    report = build_index(cfg, embedder=FakeEmbedder())  # type: ignore[arg-type]
+    assert (report.segments, report.changed, report.chunks) == (2, 1, 4)
+
+
 def test_a_touched_file_is_read_but_not_reindexed(tmp_path: Path, corpus: Path) -> None:
     cfg = make_config(tmp_path, [corpus])
     build_index(cfg, embedder=FakeEmbedder())  # type: ignore[arg-type]
@@ -182,3 +192,20 @@ def test_bm25_matches_bm25s_and_merged_postings_match_a_fresh_build() -> None:
     fresh = Postings.build([docs[0], docs[2], docs[3], docs[4]])
     for name in ("terms", "indptr", "rows", "tfs", "lengths"):
         assert np.array_equal(getattr(merged, name), getattr(fresh, name)), name
+
+
+def test_bm25_top_rows_equal_a_full_sort() -> None:
+    rng = np.random.default_rng(3)
+    vocab = [f"词{i}" for i in range(60)]
+    weights = 1.0 / np.arange(1, 61)  # Zipf: a few very common words, many rare ones
+    docs = [
+        list(rng.choice(vocab, size=rng.integers(3, 30), p=weights / weights.sum()))
+        for _ in range(3000)
+    ]
+    bm25 = Bm25([(Postings.build(docs), None)])
+    for _ in range(30):
+        query = list(rng.choice(vocab, size=rng.integers(1, 6)))
+        for k in (1, 10, 50):
+            [scores], [top] = bm25.search(query, k)
+            expected = np.sort(scores[scores > 0])[::-1][:k]
+            assert np.allclose(np.sort(scores[top])[::-1], expected)
