@@ -67,7 +67,7 @@ def _status_mb(field: str) -> float:
 def _config(work: Path, corpus: Path) -> Any:
     from index import load_config
 
-    cfg = load_config(environ={})
+    cfg = load_config()  # NEWSQA_MODEL_BACKEND=onnx etc. apply
     cfg = cfg.with_section("corpus", paths=(str(corpus),))
     return cfg.with_section("index", dir=str(work / "index"))
 

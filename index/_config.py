@@ -72,9 +72,9 @@ class ModelConfig:
     device: str = "cpu"
     """``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (a GPU when one is present). Not
     part of the index's identity: an index built on a GPU is served on a CPU."""
-    backend: str = "torch"
-    """``torch`` (sentence-transformers), ``onnx`` (ONNX Runtime) or ``openvino``; the
-    last two run an ONNX export made once into ``cache_dir`` (extras ``onnx``/``openvino``)."""
+    backend: str = "onnx"
+    """``onnx`` (ONNX Runtime), ``torch`` (sentence-transformers) or ``openvino``; onnx
+    and openvino run an ONNX export made once into ``cache_dir`` (extra ``openvino``)."""
     quantize: str = ""
     """``""`` (float32) or ``int8`` (onnx only): int8 weights, faster on a CPU, slightly
     different vectors, so an index records it and is served only with it."""

@@ -237,14 +237,14 @@ class Embedder:
 
     def _open(self) -> Encoder:
         cfg = self._config
-        device = resolve_device(cfg.device, cfg.backend)
+        backend, device = _runtime(cfg)
         cache = Path(os.path.expanduser(cfg.cache_dir))
         if cfg.name == DEFAULT_MODEL:
             self._path = str(ensure_bundled_model(cache))
         else:
             self._path = cfg.name
         try:
-            if cfg.backend == "torch":
+            if backend == "torch":
                 import torch
 
                 torch.set_num_threads(self._threads)
@@ -262,13 +262,35 @@ class Embedder:
             weights = weights or _fingerprint(source)
             onnx_file = ensure_onnx_export(source, export_dir(cache, source, weights), cfg.quantize)
             self._device = device
-            if cfg.backend == "onnx":
+            if backend == "onnx":
                 return OnnxEncoder(onnx_file, threads_hint=self._threads, device=device)
             return OpenVinoEncoder(onnx_file, threads_hint=self._threads)
         except (ModelError, ConfigError):
             raise
         except Exception as exc:  # hub, IO, config and runtime errors alike
             raise ModelError(f"cannot load embedding model {cfg.name}: {_line(exc)}") from exc
+
+
+def _runtime(cfg: ModelConfig) -> tuple[str, str]:
+    """``(backend, device)`` to embed with.
+
+    A float32 ONNX model and the torch model give the same vectors (to 1e-6), so when a
+    GPU is asked for and onnxruntime has no GPU provider (the default CPU wheel), the
+    torch model runs on the GPU instead: a bulk build on a GPU and serving on a CPU
+    produce the same index.
+    """
+    if cfg.backend == "onnx" and not cfg.quantize and cfg.device != "cpu":
+        try:
+            device = resolve_device(cfg.device, "onnx")
+        except ConfigError:
+            device = "cpu"  # no onnxruntime GPU provider
+        if device == "cpu":
+            torch_device = resolve_device(cfg.device, "torch")  # one-line error if no GPU
+            if torch_device != "cpu":
+                logger.info("embedding with torch on %s (same vectors as onnx)", torch_device)
+                return "torch", torch_device
+        return "onnx", device
+    return cfg.backend, resolve_device(cfg.device, cfg.backend)
 
 
 def _line(exc: BaseException) -> str:

@@ -99,7 +99,7 @@ def test_empty_and_single_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_build_uses_every_core_and_questions_use_query_threads(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    emb, stub = _stubbed(monkeypatch, ModelConfig(query_threads=1))
+    emb, stub = _stubbed(monkeypatch, ModelConfig(backend="torch", query_threads=1))
     emb.encode_passages(["一", "二"])
     assert stub.batches[-1][1] == all_cores()
     emb.use_query_threads()
@@ -178,7 +178,8 @@ def test_cli_device_flag_reaches_the_config(
         assert (
             _parser().parse_args([*command[:1], "--device", "cuda", *command[1:]]).device == "cuda"
         )
-    assert main(["ask", "--quantize", "int8", "问"]) == 1  # torch has no int8: one line
+    assert main(["ask", "--model-backend", "torch", "--quantize", "int8", "问"]) == 1
+    # torch has no int8: one line
     assert "needs model.backend = onnx" in capsys.readouterr().err
     if not _has_gpu():
         index = str(tmp_path / "index")
@@ -198,7 +199,7 @@ def test_cli_device_flag_reaches_the_config(
     [
         ({"backend": "tensorrt"}, "model.backend 'tensorrt'"),
         ({"quantize": "int4", "backend": "onnx"}, "model.quantize 'int4'"),
-        ({"quantize": "int8"}, "needs model.backend = onnx, not torch"),
+        ({"quantize": "int8", "backend": "torch"}, "needs model.backend = onnx, not torch"),
         ({"quantize": "int8", "backend": "openvino"}, "not openvino"),
         ({"device": "gpu"}, "model.device 'gpu'"),
         ({"device": "cuda:x"}, "model.device"),
@@ -217,7 +218,7 @@ def test_model_settings_from_file_and_environment(tmp_path: Path) -> None:
     cfg = load_config(cfg_file, environ={"NEWSQA_MODEL_QUANTIZE": "int8"})
     assert (cfg.model.backend, cfg.model.quantize, cfg.model.device) == ("onnx", "int8", "auto")
     with pytest.raises(ConfigError, match=r"needs model\.backend = onnx"):
-        load_config(environ={"NEWSQA_MODEL_QUANTIZE": "int8"})
+        load_config(environ={"NEWSQA_MODEL_QUANTIZE": "int8", "NEWSQA_MODEL_BACKEND": "torch"})
 
 
 # --------------------------------------------------------------------------- identity
