@@ -4,14 +4,33 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import time
+from typing import Any
+
+
+def status_mb(field: str) -> float:
+    """A memory line of ``/proc/self/status`` (``VmRSS``, ``RssAnon`` ...) in MiB."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    return status_mb("VmRSS")
+
+
+def ask_latencies(retriever: Any, questions: list[str], warmup: int) -> list[float]:
+    """Milliseconds of ``retriever.ask`` per question, after ``warmup`` unmeasured ones."""
+    for q in questions[:warmup]:
+        retriever.ask(q)
+    out = []
+    for q in questions:
+        start = time.perf_counter()
+        retriever.ask(q)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
 
 
 def trim() -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._measure import ask_latencies  # noqa: E402
 from index import Config, Embedder, build_index  # noqa: E402
 from retrieval import Retriever  # noqa: E402
 
@@ -54,13 +55,7 @@ def main() -> int:
             for line in Path(args.queries).read_text(encoding="utf-8").splitlines()
             if line.strip()
         ][: args.limit]
-        for q in questions[:20]:
-            retriever.ask(q)
-        latencies = []
-        for q in questions:
-            start = time.perf_counter()
-            retriever.ask(q)
-            latencies.append((time.perf_counter() - start) * 1000)
+        latencies = ask_latencies(retriever, questions, warmup=20)
 
     latencies.sort()
     p95 = latencies[int(0.95 * (len(latencies) - 1))]

@@ -52,17 +52,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _measure import pct  # noqa: E402
+from _measure import ask_latencies, pct, status_mb  # noqa: E402
 
 CHUNKS_PER_FILE = 700
-
-
-def _status_mb(field: str) -> float:
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _config(work: Path, corpus: Path) -> Any:
@@ -135,15 +127,9 @@ def stage_serve(args: argparse.Namespace) -> dict[str, Any]:
         if line.strip()
     ]
     retriever = Retriever.open(cfg)
-    opened = {"rss_open_mb": _status_mb("VmRSS"), "anon_open_mb": _status_mb("RssAnon")}
-    for q in questions[:10]:  # warm up
-        retriever.ask(q)
-    times = []
-    for q in questions:
-        t0 = time.perf_counter()
-        retriever.ask(q)
-        times.append((time.perf_counter() - t0) * 1000)
-    served = {"rss_served_mb": _status_mb("VmRSS"), "anon_served_mb": _status_mb("RssAnon")}
+    opened = {"rss_open_mb": status_mb("VmRSS"), "anon_open_mb": status_mb("RssAnon")}
+    times = ask_latencies(retriever, questions, warmup=10)
+    served = {"rss_served_mb": status_mb("VmRSS"), "anon_served_mb": status_mb("RssAnon")}
 
     # dense recall@10 against exact search, synthetic queries of the vector file
     index = open_index(cfg)

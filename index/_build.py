@@ -39,7 +39,7 @@ from index._errors import CorpusError
 from index._ingest import chunk_articles, ingest_files, walk_corpus
 from index._layout import CATALOG, DELETED, FORMAT_VERSION, META, IndexLayout
 from index._lexical import TOKENIZER_ID, tokenize_many
-from index._segment import SegmentInfo, merge_segments, write_segment
+from index._segment import SegmentInfo, merge_segments, read_deleted, write_segment
 from index._store import MetaStore
 from index._text import normalize
 from index._types import Article, Chunk
@@ -121,18 +121,6 @@ def _load_state(layout: IndexLayout, gen: Path, manifest: dict[str, Any]) -> _St
     return _State(segments, read_deleted(gen, segments), Catalog.load(gen / CATALOG))
 
 
-def read_deleted(gen: Path, segments: Sequence[SegmentInfo]) -> dict[str, np.ndarray]:
-    """Per segment, a mask of its rows deleted in generation ``gen``."""
-    out = {}
-    for seg in segments:
-        mask = np.zeros(seg.rows, dtype=bool)
-        path = gen / DELETED / f"{seg.name}.npy"
-        if path.is_file():
-            mask[np.load(path)] = True
-        out[seg.name] = mask
-    return out
-
-
 @dataclass
 class _Counts:
     added: int = 0
@@ -156,7 +144,7 @@ def build_index(
     article, and :class:`~index.IndexError_` when the folder cannot be written; in
     both cases the previously served index is untouched.
     """
-    if getattr(config.index, "backend", "local") == "milvus":
+    if config.index.backend == "milvus":
         from index._milvus import build_milvus  # lazy: pymilvus only when chosen
 
         milvus_report: BuildReport = build_milvus(
@@ -406,7 +394,8 @@ class _Stores:
                 break
             rows = dict(self.store(seg.name).rows_with_hashes(missing))
             if rows:
-                vectors = SegmentVectors.load(self._layout.segments / seg.name).vectors
+                folder = self._layout.segments / seg.name
+                vectors = SegmentVectors.load(folder, ann=False).vectors  # no IVF read
                 for row, h in rows.items():
                     found[h] = np.array(vectors[row], dtype=np.float32)
         return found
@@ -481,15 +470,19 @@ def _merge(
     return kept, out
 
 
+def model_change(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """The one-line reason a changed model identity forces a full rebuild."""
+    if before.get("name") != after.get("name"):
+        return f"embedding model changed ({before.get('name', '?')} -> {after.get('name')})"
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    return f"embedding model changed ({', '.join(changed)})"
+
+
 def _stale_reason(old: dict[str, Any], new: dict[str, Any]) -> str:
     if old.get("format_version") != new["format_version"]:
         return f"index format version {old.get('format_version')} -> {new['format_version']}"
     if old.get("model") != new["model"]:
-        before, after = old.get("model") or {}, new["model"]
-        if before.get("name") != after.get("name"):
-            return f"embedding model changed ({before.get('name', '?')} -> {after.get('name')})"
-        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-        return f"embedding model changed ({', '.join(changed)})"
+        return model_change(old.get("model") or {}, new["model"])
     for key in ("tokenizer", "max_chunk_chars"):
         if old.get(key) != new[key]:
             return f"{key} changed ({old.get(key)} -> {new[key]})"

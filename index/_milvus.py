@@ -46,9 +46,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index._build import BuildReport, _content_hash, passage_text
+from index._build import BuildReport, _content_hash, model_change, passage_text
 from index._config import MILVUS_TOKEN_ENV, Config
-from index._embed import Embedder
+from index._embed import Embedder, compatibility_problem
 from index._errors import (
     ConfigError,
     CorpusError,
@@ -422,8 +422,7 @@ def _stale_reason(old: dict[str, Any], new: dict[str, Any]) -> str:
     if old.get("format") != new["format"]:
         return f"Milvus index format {old.get('format')} -> {new['format']}"
     if old.get("model") != new["model"]:
-        old_name = (old.get("model") or {}).get("name", "?")
-        return f"embedding model changed ({old_name} -> {new['model'].get('name')})"
+        return model_change(old.get("model") or {}, new["model"])
     for key in ("tokenizer", "analyzer", "max_chunk_chars", "vector_index"):
         if old.get(key) != new[key]:
             return f"{key} changed ({old.get(key)} -> {new[key]})"
@@ -691,13 +690,9 @@ def _check_compatible(meta: dict[str, Any], config: Config) -> None:
             f"the Milvus index has format {settings.get('format')}, this newsqa reads "
             f"{FORMAT}: run `newsqa index build --full`"
         )
-    wanted = (config.model.name, config.model.query_prefix, config.model.passage_prefix)
-    found = (model.get("name"), model.get("query_prefix"), model.get("passage_prefix"))
-    if wanted != found:
-        raise IndexMismatchError(
-            f"the index was built with model {found[0]!r} but the configuration asks for "
-            f"{wanted[0]!r} (or other prefixes): run `newsqa index build --full`"
-        )
+    problem = compatibility_problem(config.model, model)
+    if problem:
+        raise IndexMismatchError(f"{problem}: run `newsqa index build --full`")
     if settings.get("tokenizer") != TOKENIZER_ID or settings.get("analyzer") != ANALYZER_ID:
         raise IndexMismatchError(
             "the index was built with another tokenizer: run `newsqa index build --full`"

@@ -24,7 +24,7 @@ from index._errors import IndexMismatchError
 from index._layout import FORMAT_VERSION, IndexLayout
 from index._lexical import TOKENIZER_ID, Bm25
 from index._search import IndexInfo, Keys, Scores, SearchIndex
-from index._segment import OpenSegment, SegmentInfo
+from index._segment import OpenSegment, SegmentInfo, read_deleted
 from index._types import Chunk
 
 __all__ = ["IndexInfo", "IndexReader", "index_status", "open_index"]
@@ -62,8 +62,6 @@ class IndexReader:
         tokenizer or format version than ``config`` asks for. Segments already open
         in ``previous`` are shared rather than opened again.
         """
-        from index._build import read_deleted
-
         layout = IndexLayout(config.index.dir)
         gen = layout.current()
         manifest = layout.read_manifest(gen)
@@ -186,7 +184,7 @@ def open_index(config: Config, *, previous: SearchIndex | None = None) -> Search
     ``previous``, an index of the same backend opened before, lets the local backend
     share the segments the two generations have in common.
     """
-    if getattr(config.index, "backend", "local") == "milvus":
+    if config.index.backend == "milvus":
         from index._milvus import MilvusIndex  # lazy: pymilvus only when chosen
 
         return MilvusIndex.open(config)
@@ -213,7 +211,7 @@ def _info(layout: IndexLayout, generation: str, manifest: dict[str, Any]) -> Ind
 
 def index_status(config: Config) -> IndexInfo:
     """Summary of the served index without loading it (raises if none was built)."""
-    if getattr(config.index, "backend", "local") == "milvus":
+    if config.index.backend == "milvus":
         from index._milvus import milvus_status
 
         return milvus_status(config)

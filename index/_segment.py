@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index._layout import META, POSTINGS
+from index._layout import DELETED, META, POSTINGS
 from index._lexical import Postings
 from index._store import MetaStore
 from index._types import Article, Chunk
 from index._vectors import SegmentVectors, build_ann
 
-__all__ = ["OpenSegment", "SegmentInfo", "merge_segments", "write_segment"]
+__all__ = ["OpenSegment", "SegmentInfo", "merge_segments", "read_deleted", "write_segment"]
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,18 @@ def merge_segments(
     kind = SegmentVectors(vectors, ann).kind
     logger.info("merged %d segments into %s (%d rows, %s)", len(parts), folder.name, base, kind)
     return SegmentInfo(folder.name, base, kind), remaps
+
+
+def read_deleted(gen: Path, segments: Sequence[SegmentInfo]) -> dict[str, np.ndarray]:
+    """Per segment, a mask of its rows deleted in generation ``gen``."""
+    out = {}
+    for seg in segments:
+        mask = np.zeros(seg.rows, dtype=bool)
+        path = gen / DELETED / f"{seg.name}.npy"
+        if path.is_file():
+            mask[np.load(path)] = True
+        out[seg.name] = mask
+    return out
 
 
 class OpenSegment:

@@ -97,20 +97,23 @@ class SegmentVectors:
                 raise IndexError_(f"cannot write the vector index {folder / ANN}: {exc}") from exc
 
     @classmethod
-    def load(cls, folder: Path) -> SegmentVectors:
+    def load(cls, folder: Path, *, ann: bool = True) -> SegmentVectors:
+        """The segment's memory-mapped vectors and, unless ``ann`` is false, its IVF index."""
         try:
             vectors = np.load(folder / VECTORS, mmap_mode="r")
         except (OSError, ValueError) as exc:
             raise IndexError_(f"cannot read the vectors of {folder}: {exc}") from exc
-        ann = None
+        if not ann:
+            return cls(vectors)
+        index = None
         if (folder / ANN).is_file():
             import faiss
 
             try:
-                ann = faiss.read_index(str(folder / ANN))
+                index = faiss.read_index(str(folder / ANN))
             except RuntimeError as exc:
                 raise IndexError_(f"cannot read the vector index {folder / ANN}: {exc}") from exc
-        return cls(vectors, ann)
+        return cls(vectors, index)
 
     def search(
         self, query: np.ndarray, k: int, live: npt.NDArray[np.bool_] | None = None

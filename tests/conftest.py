@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -116,3 +117,25 @@ def page_retriever(page_config: Config, real_embedder):  # type: ignore[no-untyp
     from retrieval import Retriever
 
     return Retriever.open(page_config, embedder=real_embedder)
+
+
+ARTICLES = {
+    "a1": ("山东冠县成立电商行业妇联", "冠县妇联主席齐红梅介绍，电商行业妇联由二十名执委组成。"),
+    "a2": ("福建宁德开展法治宣传", "蕉城区法院法官林芳玲现场为群众宣讲反家庭暴力法。"),
+    "a3": ("湖南宁远巾帼助春耕", "志愿服务队由女党员干部和女农技人员组成，帮助农户春耕。"),
+}
+"""Three one-paragraph articles for build tests, by id."""
+
+
+def write_articles(path: Path, ids: list[str], edits: dict[str, str] | None = None) -> Path:
+    """Write the ``ids`` of :data:`ARTICLES` as JSONL, with ``edits`` replacing texts."""
+    edits = edits or {}
+    lines = [
+        json.dumps(
+            {"id": a, "title": ARTICLES[a][0], "text": edits.get(a, ARTICLES[a][1])},
+            ensure_ascii=False,
+        )
+        for a in ids
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -17,34 +16,14 @@ import pytest
 from index import CorpusError, IndexNotFoundError, IndexReader, build_index, index_status
 from index._layout import IndexLayout
 from retrieval import Retriever
-from tests.conftest import ROOT, FakeEmbedder, make_config
-
-ARTICLES = {
-    "a1": ("山东冠县成立电商行业妇联", "冠县妇联主席齐红梅介绍，电商行业妇联由二十名执委组成。"),
-    "a2": ("福建宁德开展法治宣传", "蕉城区法院法官林芳玲现场为群众宣讲反家庭暴力法。"),
-    "a3": ("湖南宁远巾帼助春耕", "志愿服务队由女党员干部和女农技人员组成，帮助农户春耕。"),
-}
-
-
-def _write_jsonl(path: Path, ids: list[str], edits: dict[str, str] | None = None) -> Path:
-    edits = edits or {}
-    lines = []
-    for aid in ids:
-        title, text = ARTICLES[aid]
-        lines.append(
-            json.dumps(
-                {"id": aid, "title": title, "text": edits.get(aid, text)}, ensure_ascii=False
-            )
-        )
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+from tests.conftest import ROOT, FakeEmbedder, make_config, write_articles
 
 
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "corpus"
     folder.mkdir()
-    _write_jsonl(folder / "one.jsonl", ["a1", "a2"])
+    write_articles(folder / "one.jsonl", ["a1", "a2"])
     return folder
 
 
@@ -67,8 +46,8 @@ def test_add_change_remove_files(tmp_path: Path, corpus_dir: Path) -> None:
     emb = FakeEmbedder()
     build_index(cfg, embedder=emb)  # type: ignore[arg-type]
 
-    _write_jsonl(corpus_dir / "two.jsonl", ["a3"])  # add a file
-    _write_jsonl(
+    write_articles(corpus_dir / "two.jsonl", ["a3"])  # add a file
+    write_articles(
         corpus_dir / "one.jsonl", ["a1", "a2"], {"a2": "林芳玲法官讲解了民法典婚姻家庭编。"}
     )
     emb.encoded.clear()
@@ -159,7 +138,7 @@ def test_killed_build_leaves_previous_index_serving(
 ) -> None:
     assert _run_build(tmp_path, corpus_dir) == 0
     before = IndexLayout(tmp_path / "index").current().name
-    _write_jsonl(corpus_dir / "two.jsonl", ["a3"])
+    write_articles(corpus_dir / "two.jsonl", ["a3"])
     code = _run_build(tmp_path, corpus_dir, kill_at=stage)
     assert code == -signal.SIGKILL
     assert IndexLayout(tmp_path / "index").current().name == before
@@ -173,7 +152,7 @@ def test_killed_build_leaves_previous_index_serving(
 
 def test_killed_at_random_moments(tmp_path: Path, corpus_dir: Path) -> None:
     assert _run_build(tmp_path, corpus_dir) == 0
-    _write_jsonl(corpus_dir / "two.jsonl", ["a3"])
+    write_articles(corpus_dir / "two.jsonl", ["a3"])
     rng = random.Random(7)
     for _ in range(4):
         _run_build(tmp_path, corpus_dir, kill_after=rng.uniform(0.2, 2.5))

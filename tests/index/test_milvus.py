@@ -24,26 +24,10 @@ from index import (
     open_index,
 )
 from retrieval import Retriever
-from tests.conftest import PAGE, RESULT_KEYS, ROOT, FakeEmbedder, make_config
+from tests.conftest import PAGE, RESULT_KEYS, ROOT, FakeEmbedder, make_config, write_articles
 
 pytest.importorskip("pymilvus", reason="the Milvus backend needs pymilvus")
 pytest.importorskip("milvus_lite", reason="milvus-lite runs the Milvus tests")
-
-ARTICLES = {
-    "a1": ("山东冠县成立电商行业妇联", "冠县妇联主席齐红梅介绍，电商行业妇联由二十名执委组成。"),
-    "a2": ("福建宁德开展法治宣传", "蕉城区法院法官林芳玲现场为群众宣讲反家庭暴力法。"),
-    "a3": ("湖南宁远巾帼助春耕", "志愿服务队由女党员干部和女农技人员组成，帮助农户春耕。"),
-}
-
-
-def _write_jsonl(path: Path, ids: list[str], edits: dict[str, str] | None = None) -> Path:
-    edits = edits or {}
-    lines = [
-        json.dumps({"id": a, "title": ARTICLES[a][0], "text": edits.get(a, ARTICLES[a][1])})
-        for a in ids
-    ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 def _milvus(cfg: Config, **milvus: object) -> Config:
@@ -55,7 +39,7 @@ def _milvus(cfg: Config, **milvus: object) -> Config:
 def corpus_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "corpus"
     folder.mkdir()
-    _write_jsonl(folder / "one.jsonl", ["a1", "a2"])
+    write_articles(folder / "one.jsonl", ["a1", "a2"])
     return folder
 
 
@@ -114,8 +98,8 @@ def test_incremental_embeds_changed_and_deletes_removed(tmp_path: Path, corpus_d
     assert (again.added, again.changed, again.removed, again.unchanged) == (0, 0, 0, 2)
     assert again.embedded == 0 and emb.encoded == [] and not again.full
 
-    _write_jsonl(corpus_dir / "two.jsonl", ["a3"])
-    _write_jsonl(corpus_dir / "one.jsonl", ["a2"], {"a2": "林芳玲法官讲解了民法典婚姻家庭编。"})
+    write_articles(corpus_dir / "two.jsonl", ["a3"])
+    write_articles(corpus_dir / "one.jsonl", ["a2"], {"a2": "林芳玲法官讲解了民法典婚姻家庭编。"})
     emb.encoded.clear()
     report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
     assert (report.added, report.changed, report.removed, report.unchanged) == (1, 1, 1, 0)
