@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Install the Node.js dependencies of the Telegram Bot API emulator (telegram-test-api,
-# pinned in bot/emulator/package-lock.json) used by the bot's end-to-end tests and
+# pinned in tests/emulator/package-lock.json) used by the bot's end-to-end tests and
 # benchmarks/bot_load.py. Without Node.js the e2e tests skip, so this is not an error.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-emulator="$here/../bot/emulator"
+emulator="$here/../tests/emulator"
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     echo "install-node-deps: node/npm not found; the bot e2e tests will be skipped" >&2

@@ -1,8 +1,9 @@
 """Benchmark: newsqa's lexical side (jieba tokens, bm25s BM25) at archive scale, on CPU.
 
 Not a test: it prints figures. Uses chunks from ``gen_corpus.py`` and the project's own
-code: ingestion and chunking (``index._ingest``), ``passage_text`` (normalised title and
-paragraph), ``index._lexical.tokenize`` and ``Postings``/``Bm25`` (build, save, load, scores)::
+code: ingestion and chunking (``newsqa.index._ingest``), ``passage_text`` (normalised
+title and paragraph), ``newsqa.index._tokens.tokenize`` and ``Postings``/``Bm25``
+(build, save, load, scores)::
 
     .venv/bin/python benchmarks/bench_bm25.py --corpus /tmp/nb/c10k.jsonl \\
         --questions /tmp/nb/c10k.questions.jsonl
@@ -19,9 +20,9 @@ OpenCC), tokenise (jieba search mode: the bottleneck; ``--workers`` > 1 splits i
 processes, which newsqa does not do today), BM25 index build, save (size on disk),
 load. Resident memory is read after each stage (and around the load: what a serving
 process holds): the build keeps every chunk's tokens as
-Python strings, as ``index._build`` does. Queries are ``--questions`` from
+Python strings, as ``newsqa.index._backends.local._build`` does. Queries are ``--questions`` from
 ``gen_corpus.py`` (or made from random chunks when absent); each is timed as
-``retrieval._retriever`` does it: ``tokenize(question)``, ``Bm25.scores`` over all
+``newsqa.retrieval._retriever`` does it: ``tokenize(question)``, ``Bm25.scores`` over all
 rows, top-50 by ``argpartition``, plus ``idf``. ``R@50`` is the share of questions whose
 source paragraph is among those 50 (a sanity check of the generated text, not a
 quality figure).
@@ -56,9 +57,10 @@ sys.path.insert(0, str(ROOT))
 
 from _measure import pct, rss_mb, trim  # noqa: E402
 
-from index._build import passage_text  # noqa: E402
-from index._ingest import chunk_articles, ingest  # noqa: E402
-from index._lexical import Bm25, Postings, tokenize  # noqa: E402
+from newsqa.index._backends.local._bm25 import Bm25, Postings  # noqa: E402
+from newsqa.index._backends.local._build import passage_text  # noqa: E402
+from newsqa.index._ingest import chunk_articles, ingest  # noqa: E402
+from newsqa.index._tokens import tokenize  # noqa: E402
 
 DEPTH = 50  # retrieval.candidates: BM25 hits kept for fusion
 

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._measure import ask_latencies  # noqa: E402
-from index import Config, Embedder, build_index  # noqa: E402
-from retrieval import Retriever  # noqa: E402
+from newsqa.index import Config, Embedder, build_index  # noqa: E402
+from newsqa.retrieval import Retriever  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
 

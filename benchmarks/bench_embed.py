@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._measure import pct  # noqa: E402
-from index import Embedder, IndexConfig, ModelConfig, NewsqaError  # noqa: E402
-from index._build import passage_text  # noqa: E402
-from index._ingest import chunk_articles, ingest  # noqa: E402
+from newsqa.index import Embedder, IndexConfig, ModelConfig, NewsqaError  # noqa: E402
+from newsqa.index._backends.local._build import passage_text  # noqa: E402
+from newsqa.index._ingest import chunk_articles, ingest  # noqa: E402
 
 logger = logging.getLogger("bench_embed")
 

@@ -58,7 +58,7 @@ CHUNKS_PER_FILE = 700
 
 
 def _config(work: Path, corpus: Path) -> Any:
-    from index import load_config
+    from newsqa.index import load_config
 
     cfg = load_config()  # NEWSQA_MODEL_BACKEND=onnx etc. apply
     cfg = cfg.with_section("corpus", paths=(str(corpus),))
@@ -74,7 +74,7 @@ class _SyntheticEmbedder:
     def __init__(self, config: Any, vectors: Path) -> None:
         import numpy as np
 
-        from index import Embedder
+        from newsqa.index import Embedder
 
         self._real = Embedder(config.model)
         self._vectors = np.load(vectors, mmap_mode="r")
@@ -97,7 +97,7 @@ class _SyntheticEmbedder:
 
 
 def stage_build(args: argparse.Namespace) -> dict[str, Any]:
-    from index import build_index
+    from newsqa.index import build_index
 
     work = Path(args.work)
     cfg = _config(work, work / "corpus")
@@ -116,8 +116,8 @@ def stage_build(args: argparse.Namespace) -> dict[str, Any]:
 def stage_serve(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
-    from index import open_index
-    from retrieval import Retriever
+    from newsqa.index import open_index
+    from newsqa.retrieval import Retriever
 
     work = Path(args.work)
     cfg = _config(work, work / "corpus")
@@ -165,7 +165,7 @@ def stage_serve(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def stage_add(args: argparse.Namespace) -> dict[str, Any]:
-    from index import Embedder, build_index
+    from newsqa.index import Embedder, build_index
 
     work = Path(args.work)
     cfg = _config(work, work / "corpus")

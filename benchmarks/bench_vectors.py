@@ -33,7 +33,7 @@ then for each search setting (``efSearch`` for HNSW, ``nprobe`` for IVF):
 
 - ``R@10``/``R@k``: recall of the exact top-10 / top-k (exact = brute-force inner
   product over all vectors for the query sample, ``faiss.knn``, blocked BLAS), searching
-  ``k`` (default 50: newsqa asks FAISS for ``retrieval.candidates`` = 50 hits);
+  ``k`` (default 50: newsqa asks FAISS for ``newsqa.retrieval.candidates`` = 50 hits);
 - single-query latency p50/p95 in ms with 1 thread and with the default thread count
   (one query at a time, as the bot searches), over up to ``--latency-queries`` queries
   or ``--latency-cap-s`` seconds per setting;

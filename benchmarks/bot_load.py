@@ -26,9 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot import _texts, build_application
-from bot.emulator import BotThread, Emulator, EmulatorError
-from retrieval import Config, Retriever, load_config
+from newsqa.bot import _texts, build_application
+from newsqa.retrieval import Config, Retriever, load_config
+from tests.emulator import BotThread, Emulator, EmulatorError
 
 TOKEN = "737373:AALoadCheckTokenForTheEmulatorOnly_abc"
 
@@ -84,7 +84,7 @@ QUESTIONS: list[tuple[str, str | None]] = [
 def _index(args: argparse.Namespace, tmp: Path) -> Config:
     if args.config:
         return load_config(args.config)
-    from index import build_index
+    from newsqa.index import build_index
 
     corpus = tmp / "news.jsonl"
     corpus.write_text(

@@ -2,7 +2,7 @@
 
 Builds the same corpus into both backends, in temporary folders (Milvus: a
 milvus-lite file, or ``--milvus-uri`` for a server), and evaluates both with
-:func:`retrieval.evaluate` on CMRC 2018 dev (passage style) and ``seed_dev.jsonl``
+:func:`newsqa.retrieval.evaluate` on CMRC 2018 dev (passage style) and ``seed_dev.jsonl``
 over the newspaper page (page style). Passages are embedded once: the second
 backend's build reads the vectors the first one computed (a caching embedder).
 
@@ -28,8 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index import Config, Embedder, build_index  # noqa: E402
-from retrieval import Retriever, evaluate  # noqa: E402
+from newsqa.index import Config, Embedder, build_index  # noqa: E402
+from newsqa.retrieval import Retriever, evaluate  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 DATASETS = {

@@ -29,10 +29,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index import Config, Embedder  # noqa: E402
-from index._build import passage_text  # noqa: E402
-from index._ingest import chunk_articles, ingest  # noqa: E402
-from index._text import normalize  # noqa: E402
+from newsqa.index import Config, Embedder  # noqa: E402
+from newsqa.index._backends.local._build import passage_text  # noqa: E402
+from newsqa.index._ingest import chunk_articles, ingest  # noqa: E402
+from newsqa.index._text import normalize  # noqa: E402
 
 
 def main() -> int:

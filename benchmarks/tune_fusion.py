@@ -19,7 +19,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index import Config, Embedder, IndexReader, normalize, tokenize  # noqa: E402
+from newsqa.index import Config, Embedder, IndexReader, normalize, tokenize  # noqa: E402
 
 
 def main() -> int:

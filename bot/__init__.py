@@ -8,7 +8,7 @@ Public surface::
     TOKEN_ENV                                       "TELEGRAM_BOT_TOKEN"
 
 The token only ever comes from the environment. Importing this package is cheap (the
-CLI in :mod:`bot.cli` lives here too): python-telegram-bot is imported on first use of
+CLI in :mod:`newsqa.bot.cli` lives here too): python-telegram-bot is imported on first use of
 ``run_bot``/``build_application``, and the model stack only when :func:`run_bot` starts.
 """
 
@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot._secrets import TOKEN_ENV
-from bot._types import RetrieverLike
+from .telegram._secrets import TOKEN_ENV
+from .telegram._types import RetrieverLike
 
 if TYPE_CHECKING:
-    from bot._app import build_application, run_bot
+    from .telegram._app import build_application, run_bot
 
 __all__ = ["TOKEN_ENV", "RetrieverLike", "build_application", "run_bot"]
 
@@ -29,7 +29,7 @@ _LAZY = frozenset({"build_application", "run_bot"})
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from bot import _app
+        from .telegram import _app
 
         return getattr(_app, name)
     raise AttributeError(f"module 'bot' has no attribute {name!r}")

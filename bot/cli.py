@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from index import Config, NewsqaError, load_config
+from newsqa.index import Config, NewsqaError, load_config
 
 if TYPE_CHECKING:
-    from retrieval import Answer
+    from newsqa.retrieval import Answer
 
 __all__ = ["main"]
 
@@ -203,13 +203,13 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return _cmd_ask(args, config)
     if args.command == "eval":
         return _cmd_eval(args, config)
-    from bot import run_bot
+    from . import run_bot
 
     return run_bot(config)
 
 
 def _cmd_build(args: argparse.Namespace, config: Config) -> int:
-    from index import build_index
+    from newsqa.index import build_index
 
     if args.corpus:
         config = config.with_section("corpus", paths=tuple(os.path.abspath(p) for p in args.corpus))
@@ -235,7 +235,7 @@ def _cmd_build(args: argparse.Namespace, config: Config) -> int:
 
 
 def _cmd_status(args: argparse.Namespace, config: Config) -> int:
-    from index import index_status
+    from newsqa.index import index_status
 
     info = index_status(config)
     if args.json:
@@ -249,7 +249,7 @@ def _cmd_status(args: argparse.Namespace, config: Config) -> int:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    from index import inspect_corpus
+    from newsqa.index import inspect_corpus
 
     corpus = inspect_corpus(args.paths)
     if args.json:
@@ -307,7 +307,7 @@ def _sections(paragraphs: Sequence[Any]) -> list[str]:
 
 
 def _cmd_ask(args: argparse.Namespace, config: Config) -> int:
-    from retrieval import Retriever
+    from newsqa.retrieval import Retriever
 
     if args.batch is None and args.question is None:
         print("newsqa: error: give a QUESTION or --batch FILE", file=sys.stderr)
@@ -360,7 +360,7 @@ def _print_answer(answer: Answer, out: TextIO) -> None:
 
 
 def _cmd_eval(args: argparse.Namespace, config: Config) -> int:
-    from retrieval import evaluate
+    from newsqa.retrieval import evaluate
 
     sources = [*(args.corpus or []), *([args.passages] if args.passages else [])]
     report = evaluate(

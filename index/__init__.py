@@ -14,8 +14,9 @@ Everything in modules whose name starts with ``_`` is private.
 
 from __future__ import annotations
 
-from index._build import BuildReport, build_index
-from index._config import (
+from ._backends.local._build import BuildReport, build_index
+from ._backends.local._reader import IndexReader, index_status, open_index
+from ._config import (
     BotConfig,
     Config,
     CorpusConfig,
@@ -25,24 +26,22 @@ from index._config import (
     RetrievalConfig,
     load_config,
 )
-from index._embed import Embedder
-from index._errors import (
+from ._embedding import Embedder, TextEncoder
+from ._errors import (
     ConfigError,
     CorpusError,
-    IndexError_,
     IndexMismatchError,
     IndexNotFoundError,
+    IndexStoreError,
     ModelError,
     NewsqaError,
-    QueryError,
 )
-from index._ingest import Corpus, chunk_articles
-from index._ingest import ingest as inspect_corpus
-from index._lexical import tokenize
-from index._reader import IndexReader, index_status, open_index
-from index._search import IndexInfo, SearchIndex
-from index._text import content_chars, normalize, split_sentences
-from index._types import Article, Chunk, FileReport, Paragraph
+from ._ingest import Corpus, chunk_articles
+from ._ingest import ingest as inspect_corpus
+from ._search import IndexInfo, SearchIndex
+from ._text import content_chars, normalize, split_sentences
+from ._tokens import tokenize
+from ._types import Article, Chunk, FileReport, Paragraph
 
 __all__ = [
     "Article",
@@ -57,19 +56,19 @@ __all__ = [
     "Embedder",
     "FileReport",
     "IndexConfig",
-    "IndexError_",
     "IndexInfo",
     "IndexMismatchError",
     "IndexNotFoundError",
     "IndexReader",
+    "IndexStoreError",
     "MilvusConfig",
     "ModelConfig",
     "ModelError",
     "NewsqaError",
     "Paragraph",
-    "QueryError",
     "RetrievalConfig",
     "SearchIndex",
+    "TextEncoder",
     "build_index",
     "chunk_articles",
     "content_chars",

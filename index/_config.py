@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index._errors import ConfigError
+from ._errors import ConfigError
 
 __all__ = [
     "BotConfig",
@@ -344,7 +344,7 @@ def load_config(
 
 
 def check_backend(config: Config) -> None:
-    """Raise :class:`ConfigError` unless ``index.backend`` is one newsqa knows."""
+    """Raise :class:`ConfigError` unless ``newsqa.index.backend`` is one newsqa knows."""
     if config.index.backend not in BACKENDS:
         raise ConfigError(
             f"config key index.backend: {config.index.backend!r} is not one of "

@@ -13,9 +13,9 @@ __all__ = [
     "IndexError_",
     "IndexMismatchError",
     "IndexNotFoundError",
+    "IndexStoreError",
     "ModelError",
     "NewsqaError",
-    "QueryError",
 ]
 
 
@@ -31,15 +31,15 @@ class CorpusError(NewsqaError):
     """A corpus path does not exist or holds nothing newsqa can ingest."""
 
 
-class IndexError_(NewsqaError):
+class IndexStoreError(NewsqaError):
     """The index folder is unreadable, corrupt or cannot be written."""
 
 
-class IndexNotFoundError(IndexError_):
+class IndexNotFoundError(IndexStoreError):
     """No index has been built in the configured folder yet."""
 
 
-class IndexMismatchError(IndexError_):
+class IndexMismatchError(IndexStoreError):
     """The index was built by another model or format version than the one configured."""
 
 
@@ -47,5 +47,5 @@ class ModelError(NewsqaError):
     """The embedding model cannot be loaded or fails to encode."""
 
 
-class QueryError(NewsqaError):
-    """A question that cannot be searched (empty, only punctuation, ...)."""
+IndexError_ = IndexStoreError
+"""The former name of :class:`IndexStoreError`, kept for code written against it."""

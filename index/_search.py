@@ -1,8 +1,9 @@
 """What retrieval needs from a stored index, whatever keeps it: :class:`SearchIndex`.
 
 Two backends implement it: the local one (FAISS + BM25 segments + SQLite in the index
-folder, :mod:`index._reader`) and Milvus (:mod:`index._milvus`). ``retrieval`` only
-talks to this protocol, so ranking, fusion and answers are the same code for both.
+folder, :mod:`._backends.local`) and Milvus (:mod:`._backends.milvus`).
+``newsqa.retrieval`` only talks to this protocol, so ranking, fusion and answers are
+the same code for both.
 
 Chunks are addressed by *keys*: 64-bit integers, stable for the life of the opened
 index (a row for the local backend, the primary key for Milvus). Scores are higher
@@ -18,7 +19,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from index._types import Chunk
+from ._types import Chunk
 
 __all__ = ["IndexInfo", "Keys", "Scores", "SearchIndex"]
 
@@ -47,7 +48,7 @@ class SearchIndex(Protocol):
 
     @property
     def info(self) -> IndexInfo:
-        """An :class:`~index.IndexInfo` summary (generation, counts, model)."""
+        """An :class:`~newsqa.index.IndexInfo` summary (generation, counts, model)."""
         ...
 
     @property

@@ -8,25 +8,25 @@ Public surface::
     Answer, Hit                   frozen results; scores are higher-is-better
     evaluate(...)                 Recall@k / MRR / latency over an evaluation file
 
-The configuration object and the error hierarchy are re-exported from ``index`` so
+The configuration object and the error hierarchy are re-exported from ``newsqa.index`` so
 front ends need nothing else.
 """
 
 from __future__ import annotations
 
-from index import (
+from newsqa.index import (
     Config,
     ConfigError,
     IndexInfo,
     IndexMismatchError,
     IndexNotFoundError,
     NewsqaError,
-    QueryError,
     load_config,
 )
-from retrieval._answer import Answer, Hit
-from retrieval._eval import EvalReport, evaluate
-from retrieval._retriever import Retriever
+
+from ._answer import Answer, Hit
+from ._eval import EvalReport, evaluate
+from ._retriever import Retriever
 
 __all__ = [
     "Answer",
@@ -38,7 +38,6 @@ __all__ = [
     "IndexMismatchError",
     "IndexNotFoundError",
     "NewsqaError",
-    "QueryError",
     "Retriever",
     "evaluate",
     "load_config",

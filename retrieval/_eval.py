@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from index import Config, CorpusError, build_index, content_chars
-from retrieval._retriever import Retriever
+from newsqa.index import Config, CorpusError, build_index, content_chars
+
+from ._retriever import Retriever
 
 __all__ = ["EvalReport", "evaluate"]
 

@@ -4,7 +4,7 @@ A question is normalised like the corpus (NFKC, Traditional to Simplified, lower
 case), embedded for the dense ranker and tokenised for BM25. The two candidate lists
 are fused by a weighted sum of their min-max normalised scores (every candidate gets
 both scores, so nothing is lost when it is missing from one list), ranked, and turned
-into :class:`~retrieval.Hit` objects quoting the original paragraph with its best
+into :class:`~newsqa.retrieval.Hit` objects quoting the original paragraph with its best
 sentence. Confidence is decided from the top hit: how much of the question's
 (IDF-weighted) wording it contains, and how close it is in meaning.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index import (
+from newsqa.index import (
     Config,
     Embedder,
     IndexInfo,
@@ -29,7 +29,8 @@ from index import (
     split_sentences,
     tokenize,
 )
-from retrieval._answer import Answer, Hit
+
+from ._answer import Answer, Hit
 
 __all__ = ["Retriever"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import Config, ModelConfig
+from newsqa.index import Config, ModelConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -95,7 +95,7 @@ def make_config(tmp_path: Path, corpus: Sequence[Path], model: str = "fake-bigra
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
     """The bundled default model (converted once into ~/.cache/newsqa/models)."""
-    from index import Embedder
+    from newsqa.index import Embedder
 
     return Embedder(Config().model)
 
@@ -103,7 +103,7 @@ def real_embedder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def page_config(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Config:  # type: ignore[no-untyped-def]
     """An index of the real newspaper page built with the default model."""
-    from index import build_index
+    from newsqa.index import build_index
 
     tmp = tmp_path_factory.mktemp("page-index")
     cfg = Config().with_section("index", dir=str(tmp / "index"))
@@ -114,7 +114,7 @@ def page_config(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Conf
 
 @pytest.fixture(scope="session")
 def page_retriever(page_config: Config, real_embedder):  # type: ignore[no-untyped-def]
-    from retrieval import Retriever
+    from newsqa.retrieval import Retriever
 
     return Retriever.open(page_config, embedder=real_embedder)
 

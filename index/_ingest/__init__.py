@@ -6,13 +6,13 @@ Public surface::
     Corpus.files / .articles / .warnings  one FileReport per file, and the totals
     chunk_articles(articles, max_chars)   paragraphs (or sentence windows) as chunks
 
-Raw newspaper pages are segmented by :mod:`index._ingest._page`, JSONL by
-:mod:`index._ingest._jsonl`, Markdown by :mod:`index._ingest._markdown`.
+Raw newspaper pages are segmented by :mod:`newsqa.index._ingest._page`, JSONL by
+:mod:`newsqa.index._ingest._jsonl`, Markdown by :mod:`newsqa.index._ingest._markdown`.
 """
 
 from __future__ import annotations
 
-from index._ingest._chunk import chunk_articles
-from index._ingest._corpus import Corpus, ingest, ingest_files, walk_corpus
+from ._chunk import chunk_articles
+from ._corpus import Corpus, ingest, ingest_files, walk_corpus
 
 __all__ = ["Corpus", "chunk_articles", "ingest", "ingest_files", "walk_corpus"]

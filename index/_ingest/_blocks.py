@@ -20,7 +20,7 @@ import enum
 import re
 from dataclasses import dataclass
 
-from index._ingest._credits import byline_names, credit_names, dateline_names
+from ._credits import byline_names, credit_names, dateline_names
 
 __all__ = ["HEADING_MAX", "Block", "Kind", "ends_sentence", "page_blocks"]
 

@@ -3,14 +3,14 @@
 A paragraph's text is not always one verbatim slice of its file: a column break is
 rejoined, Markdown lines are unwrapped and markup dropped, JSON escapes are decoded.
 :class:`ParagraphBuilder` records where each verbatim run begins so that
-:attr:`index._types.Paragraph.breaks` can map any text offset back to the source.
+:attr:`newsqa.index._types.Paragraph.breaks` can map any text offset back to the source.
 """
 
 from __future__ import annotations
 
 import logging
 
-from index._types import Paragraph
+from .._types import Paragraph
 
 __all__ = ["MAX_BREAKS", "ParagraphBuilder"]
 

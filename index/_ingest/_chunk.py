@@ -2,7 +2,7 @@
 
 A paragraph of at most ``max_chars`` characters is one chunk,
 ``chunk_id = f"{article_id}:{paragraph_index}"``. A longer one is split at sentence ends
-(:func:`index._text.split_sentences`) into consecutive windows of whole sentences, each at
+(:func:`newsqa.index._text.split_sentences`) into consecutive windows of whole sentences, each at
 most ``max_chars`` long; a single sentence longer than that is cut hard every
 ``max_chars`` characters. Windows are ``f"{article_id}:{paragraph_index}.{window}"``.
 Every chunk carries its span in the source file, mapped through the paragraph's breaks.
@@ -14,8 +14,8 @@ import bisect
 import logging
 from collections.abc import Iterable
 
-from index._text import split_sentences
-from index._types import Article, Chunk, Paragraph
+from .._text import split_sentences
+from .._types import Article, Chunk, Paragraph
 
 __all__ = ["chunk_articles", "windows"]
 

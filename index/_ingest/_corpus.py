@@ -15,14 +15,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from index._errors import CorpusError
-from index._ingest._decode import DecodeError, decode_bytes
-from index._ingest._draft import ArticleDraft, Parsed
-from index._ingest._ids import article_id, date_from_name, normalize_date
-from index._ingest._jsonl import parse_jsonl
-from index._ingest._markdown import parse_markdown
-from index._ingest._page import parse_page
-from index._types import Article, FileReport
+from .._errors import CorpusError
+from .._types import Article, FileReport
+from ._decode import DecodeError, decode_bytes
+from ._draft import ArticleDraft, Parsed
+from ._ids import article_id, date_from_name, normalize_date
+from ._jsonl import parse_jsonl
+from ._markdown import parse_markdown
+from ._page import parse_page
 
 __all__ = ["SUFFIXES", "Corpus", "ingest", "ingest_files", "walk_corpus"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index._types import Paragraph
+from .._types import Paragraph
 
 __all__ = ["ArticleDraft", "Parsed"]
 

@@ -14,9 +14,9 @@ import logging
 import re
 from collections.abc import Iterator
 
-from index._ingest._builder import ParagraphBuilder
-from index._ingest._draft import ArticleDraft, Parsed
-from index._types import Paragraph
+from .._types import Paragraph
+from ._builder import ParagraphBuilder
+from ._draft import ArticleDraft, Parsed
 
 __all__ = ["parse_jsonl"]
 

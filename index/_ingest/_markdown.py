@@ -17,10 +17,10 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from index._ingest._builder import ParagraphBuilder
-from index._ingest._credits import byline_names, credit_names, dateline_names, join_names
-from index._ingest._draft import ArticleDraft, Parsed
-from index._types import Paragraph
+from .._types import Paragraph
+from ._builder import ParagraphBuilder
+from ._credits import byline_names, credit_names, dateline_names, join_names
+from ._draft import ArticleDraft, Parsed
 
 __all__ = ["parse_markdown"]
 

@@ -1,6 +1,6 @@
 """Segment a raw newspaper page (plain text, one printed element per line) into articles.
 
-The page is read line by line (see :mod:`index._ingest._blocks`). A run of consecutive
+The page is read line by line (see :mod:`newsqa.index._ingest._blocks`). A run of consecutive
 heading lines is the headline of a new article when any of these holds, and otherwise
 a section subhead of the article being read:
 
@@ -20,12 +20,12 @@ is a column label (``两网之窗``) and is dropped. The headline lines are join
 space into the title.
 
 Paragraphs: a paragraph that does not end a sentence (see
-:func:`~index._ingest._blocks.ends_sentence`) and is directly followed by another
+:func:`~newsqa.index._ingest._blocks.ends_sentence`) and is directly followed by another
 paragraph line was cut by a column break: the two are rejoined (the span covers both,
 the text leaves the break out). Exception: when the unfinished part alone is a
 near-duplicate of another paragraph of the article, it is a stale draft, not the first
 half of a cut, and is dropped instead. Near-duplicates are then dropped
-(:mod:`index._ingest._dedup`), keeping the longer version.
+(:mod:`newsqa.index._ingest._dedup`), keeping the longer version.
 """
 
 from __future__ import annotations
@@ -34,12 +34,12 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from index._ingest._blocks import Block, Kind, ends_sentence, page_blocks
-from index._ingest._builder import ParagraphBuilder
-from index._ingest._credits import dateline_names, is_story_credit, join_names
-from index._ingest._dedup import THRESHOLD, containment, grams, near_duplicates
-from index._ingest._draft import ArticleDraft, Parsed
-from index._types import Paragraph
+from .._types import Paragraph
+from ._blocks import Block, Kind, ends_sentence, page_blocks
+from ._builder import ParagraphBuilder
+from ._credits import dateline_names, is_story_credit, join_names
+from ._dedup import THRESHOLD, containment, grams, near_duplicates
+from ._draft import ArticleDraft, Parsed
 
 __all__ = ["LABEL_MAX", "PHOTO_STORY_MAX", "parse_page"]
 

@@ -12,7 +12,7 @@ from typing import Any
 from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
-from retrieval import Answer, Hit
+from newsqa.retrieval import Answer, Hit
 
 TOKEN = "123456789:AAHfakeTokenForTestsOnly_abcdefghijk"
 BOT_ID = 777

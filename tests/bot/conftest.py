@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from bot import build_application
-from bot.emulator import EMULATOR_DIR, BotThread, Emulator, Reader
-from retrieval import Config
+from newsqa.bot import build_application
+from newsqa.retrieval import Config
 from tests.bot.bot_fakes import ARTICLES, TOKEN, FakeRetriever, StubRequest
+from tests.emulator import EMULATOR_DIR, BotThread, Emulator, Reader
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def emulator() -> Iterator[Emulator]:
 @pytest.fixture(scope="session")
 def e2e_config(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Config:
     """A real index (default model) of a four-article corpus, built once per session."""
-    from index import build_index
+    from newsqa.index import build_index
 
     tmp = tmp_path_factory.mktemp("bot-e2e")
     corpus = tmp / "news.jsonl"
@@ -153,7 +153,7 @@ def e2e_config(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> 
 
 @pytest.fixture(scope="session")
 def e2e_retriever(e2e_config: Config, real_embedder: Any) -> Any:
-    from retrieval import Retriever
+    from newsqa.retrieval import Retriever
 
     return Retriever.open(e2e_config, embedder=real_embedder)
 

@@ -18,10 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot import _texts
-from bot.emulator import Emulator, Reader
-from index import build_index
-from retrieval import Config
+from newsqa.bot.telegram import _texts
+from newsqa.index import build_index
+from newsqa.retrieval import Config
 from tests.bot.conftest import (
     ADMIN_CHAT,
     CORPUS,
@@ -32,6 +31,7 @@ from tests.bot.conftest import (
     write_corpus,
 )
 from tests.bot.html_check import visible_text
+from tests.emulator import Emulator, Reader
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot._format import TELEGRAM_LIMIT, escape, intro_html, pack, render_hit, render_page
-from retrieval import Hit
+from newsqa.bot.telegram._format import (
+    TELEGRAM_LIMIT,
+    escape,
+    intro_html,
+    pack,
+    render_hit,
+    render_page,
+)
+from newsqa.retrieval import Hit
 from tests.bot.bot_fakes import FakeInfo
 from tests.bot.html_check import tg_len, visible_text
 

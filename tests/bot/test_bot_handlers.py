@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot import _texts
-from bot._secrets import RedactingFilter
+from newsqa.bot.telegram import _texts
+from newsqa.bot.telegram._secrets import RedactingFilter
 from tests.bot.bot_fakes import (
     BOT_USERNAME,
     TOKEN,

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from bot import TOKEN_ENV, run_bot
-from bot import _app as bot_app
-from bot._app import check_bot_config
-from bot._memory import AnswerMemory
-from bot._ratelimit import RateLimiter
-from bot._secrets import RedactingFilter, install_redaction, read_token, redact
-from retrieval import Answer, Config
+from newsqa.bot import TOKEN_ENV, run_bot
+from newsqa.bot.telegram import _app as bot_app
+from newsqa.bot.telegram._app import check_bot_config
+from newsqa.bot.telegram._memory import AnswerMemory
+from newsqa.bot.telegram._ratelimit import RateLimiter
+from newsqa.bot.telegram._secrets import RedactingFilter, install_redaction, read_token, redact
+from newsqa.retrieval import Answer, Config
 from tests.bot.bot_fakes import TOKEN, FakeRetriever, StubRequest
 
 
@@ -168,7 +168,7 @@ def test_run_bot_start_up_failures(
     description: str,
     code: int,
 ) -> None:
-    import retrieval
+    import newsqa.retrieval as retrieval
 
     stub = StubRequest()
     stub.failures["getMe"] = (

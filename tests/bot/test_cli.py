@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from index import Config
+from newsqa.bot.cli import main
+from newsqa.index import Config
 from tests.conftest import PAGE, RESULT_KEYS, ROOT
 
 
 def _run(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *argv],
+        [sys.executable, "-m", "newsqa.bot.cli", *argv],
         capture_output=True,
         text=True,
         cwd=cwd or ROOT,

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from index import CorpusError, IndexNotFoundError, IndexReader, build_index, index_status
-from index._layout import IndexLayout
-from retrieval import Retriever
+from newsqa.index import CorpusError, IndexNotFoundError, IndexReader, build_index, index_status
+from newsqa.index._backends.local._layout import IndexLayout
+from newsqa.retrieval import Retriever
 from tests.conftest import ROOT, FakeEmbedder, make_config, write_articles
 
 
@@ -101,7 +101,7 @@ _BUILD_SCRIPT = textwrap.dedent(
     sys.path.insert(0, {root!r})
     from pathlib import Path
     from tests.conftest import FakeEmbedder, make_config
-    from index import build_index
+    from newsqa.index import build_index
     cfg = make_config(Path({tmp!r}), [Path({corpus!r})])
     build_index(cfg, embedder=FakeEmbedder())
     """

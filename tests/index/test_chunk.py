@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from index._ingest import chunk_articles, ingest
-from index._ingest._chunk import windows
-from index._text import split_sentences
-from index._types import Article, Paragraph
+from newsqa.index._ingest import chunk_articles, ingest
+from newsqa.index._ingest._chunk import windows
+from newsqa.index._text import split_sentences
+from newsqa.index._types import Article, Paragraph
 
 REAL_PAGE = Path(__file__).resolve().parents[2].parent / "shared/corpus/000_27015f93c0a9216f.txt"
 SAMPLE = Path(__file__).resolve().parents[2] / "index/sample_corpus"

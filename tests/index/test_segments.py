@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import IndexReader, build_index
-from index._layout import IndexLayout
-from index._lexical import Bm25, Postings, tokenize
-from retrieval import Retriever
+from newsqa.index import IndexReader, build_index
+from newsqa.index._backends.local._bm25 import Bm25, Postings
+from newsqa.index._backends.local._layout import IndexLayout
+from newsqa.index._tokens import tokenize
+from newsqa.retrieval import Retriever
 from tests.conftest import FakeEmbedder, make_config
 
 TEXTS = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index import content_chars, normalize, split_sentences, tokenize
+from newsqa.index import content_chars, normalize, split_sentences, tokenize
 
 
 def test_normalize_folds_width_case_and_traditional() -> None:

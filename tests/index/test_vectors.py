@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index._vectors import SegmentVectors, build_ann
+from newsqa.index._backends.local._vectors import SegmentVectors, build_ann
 
 
 def _clustered(n: int, dim: int = 32, seed: int = 1) -> np.ndarray:

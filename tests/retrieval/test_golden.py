@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from index import content_chars
+from newsqa.index import content_chars
 from tests.conftest import SEED_DEV
 
 pytestmark = pytest.mark.slow

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from index import IndexMismatchError, IndexNotFoundError, build_index
-from retrieval import Answer, Retriever
+from newsqa.index import IndexMismatchError, IndexNotFoundError, build_index
+from newsqa.retrieval import Answer, Retriever
 from tests.conftest import RESULT_KEYS, FakeEmbedder, make_config
 
 ROWS = [

@@ -14,7 +14,7 @@ So adding one page to an archive of a million chunks writes about sixty rows, no
 million. Deleted rows are masked out of every search structure at once and dropped
 for good when their segment is merged (see :func:`_merge_plan`), or with
 ``compact=True``. A different model, tokenizer, chunk size or format version forces a
-full rebuild, reported in one line. See :mod:`index._layout` for the atomic swap.
+full rebuild, reported in one line. See :mod:`._layout` for the atomic swap.
 """
 
 from __future__ import annotations
@@ -32,18 +32,18 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from index._catalog import Catalog, FileEntry
-from index._config import Config
-from index._embed import Embedder
-from index._errors import CorpusError
-from index._ingest import chunk_articles, ingest_files, walk_corpus
-from index._layout import CATALOG, DELETED, FORMAT_VERSION, META, IndexLayout
-from index._lexical import TOKENIZER_ID, tokenize_many
-from index._segment import SegmentInfo, merge_segments, read_deleted, write_segment
-from index._store import MetaStore
-from index._text import normalize
-from index._types import Article, Chunk
-from index._vectors import SegmentVectors
+from ..._config import Config
+from ..._embedding._embedder import Embedder
+from ..._errors import CorpusError
+from ..._ingest import chunk_articles, ingest_files, walk_corpus
+from ..._text import normalize
+from ..._tokens import TOKENIZER_ID, tokenize_many
+from ..._types import Article, Chunk
+from ._catalog import Catalog, FileEntry
+from ._layout import CATALOG, DELETED, FORMAT_VERSION, META, IndexLayout
+from ._segment import SegmentInfo, merge_segments, read_deleted, write_segment
+from ._store import MetaStore
+from ._vectors import SegmentVectors
 
 __all__ = ["BuildReport", "build_index", "passage_text"]
 
@@ -140,12 +140,12 @@ def build_index(
     """Build or incrementally update the index in ``config.index.dir``.
 
     ``full`` re-reads and re-embeds everything; ``compact`` merges every segment into
-    one (no re-embedding). Raises :class:`~index.CorpusError` when the corpus holds no
-    article, and :class:`~index.IndexError_` when the folder cannot be written; in
+    one (no re-embedding). Raises :class:`~newsqa.index.CorpusError` when the corpus holds no
+    article, and :class:`~newsqa.index.IndexStoreError` when the folder cannot be written; in
     both cases the previously served index is untouched.
     """
     if config.index.backend == "milvus":
-        from index._milvus import build_milvus  # lazy: pymilvus only when chosen
+        from ..milvus._milvus import build_milvus  # lazy: pymilvus only when chosen
 
         milvus_report: BuildReport = build_milvus(
             config, full=full, show_progress=show_progress, embedder=embedder

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index._errors import IndexError_
+from ..._errors import IndexStoreError
 
 __all__ = ["SegmentVectors", "build_ann"]
 
@@ -94,7 +94,9 @@ class SegmentVectors:
             try:
                 faiss.write_index(ann, str(folder / ANN))
             except RuntimeError as exc:
-                raise IndexError_(f"cannot write the vector index {folder / ANN}: {exc}") from exc
+                raise IndexStoreError(
+                    f"cannot write the vector index {folder / ANN}: {exc}"
+                ) from exc
 
     @classmethod
     def load(cls, folder: Path, *, ann: bool = True) -> SegmentVectors:
@@ -102,7 +104,7 @@ class SegmentVectors:
         try:
             vectors = np.load(folder / VECTORS, mmap_mode="r")
         except (OSError, ValueError) as exc:
-            raise IndexError_(f"cannot read the vectors of {folder}: {exc}") from exc
+            raise IndexStoreError(f"cannot read the vectors of {folder}: {exc}") from exc
         if not ann:
             return cls(vectors)
         index = None
@@ -112,7 +114,9 @@ class SegmentVectors:
             try:
                 index = faiss.read_index(str(folder / ANN))
             except RuntimeError as exc:
-                raise IndexError_(f"cannot read the vector index {folder / ANN}: {exc}") from exc
+                raise IndexStoreError(
+                    f"cannot read the vector index {folder / ANN}: {exc}"
+                ) from exc
         return cls(vectors, index)
 
     def search(

@@ -12,8 +12,8 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from index._errors import IndexError_
-from index._types import Article, Chunk
+from ..._errors import IndexStoreError
+from ..._types import Article, Chunk
 
 __all__ = ["MetaStore"]
 
@@ -55,26 +55,26 @@ class MetaStore:
             conn.execute("PRAGMA synchronous=OFF")  # the build fsyncs the finished file
             conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            raise IndexError_(f"cannot create the metadata store {path}: {exc}") from exc
+            raise IndexStoreError(f"cannot create the metadata store {path}: {exc}") from exc
         return cls(path, conn)
 
     @classmethod
     def open(cls, path: Path) -> MetaStore:
         if not path.is_file():
-            raise IndexError_(f"the metadata store {path} is missing")
+            raise IndexStoreError(f"the metadata store {path} is missing")
         try:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
             conn.execute("SELECT count(*) FROM articles").fetchone()
         except sqlite3.Error as exc:
-            raise IndexError_(f"cannot read the metadata store {path}: {exc}") from exc
+            raise IndexStoreError(f"cannot read the metadata store {path}: {exc}") from exc
         return cls(path, conn)
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
 
-    def _fail(self, exc: sqlite3.Error) -> IndexError_:
-        return IndexError_(f"cannot use the metadata store {self.path}: {exc}")
+    def _fail(self, exc: sqlite3.Error) -> IndexStoreError:
+        return IndexStoreError(f"cannot use the metadata store {self.path}: {exc}")
 
     def write(self, articles: Iterable[Article], chunks: Iterable[tuple[int, Chunk, str]]) -> None:
         """Add articles and ``(row, chunk, content hash)`` rows, in one transaction."""

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index._errors import IndexError_
+from ..._errors import IndexStoreError
 
 __all__ = ["Catalog", "FileEntry"]
 
@@ -53,5 +53,5 @@ class Catalog(dict[str, FileEntry]):
         except FileNotFoundError:
             return cls()
         except (OSError, ValueError) as exc:
-            raise IndexError_(f"cannot read the file catalog {path}: {exc}") from exc
+            raise IndexStoreError(f"cannot read the file catalog {path}: {exc}") from exc
         return cls({k: FileEntry(**v) for k, v in data.items()})

@@ -33,12 +33,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import _texts
-from bot._format import intro_html, render_page
-from bot._memory import AnswerMemory, Remembered
-from bot._question import addressed_question, command_argument, has_words
-from bot._ratelimit import RateLimiter
-from bot._types import IndexInfoLike, RetrieverLike
+from . import _texts
+from ._format import intro_html, render_page
+from ._memory import AnswerMemory, Remembered
+from ._question import addressed_question, command_argument, has_words
+from ._ratelimit import RateLimiter
+from ._types import IndexInfoLike, RetrieverLike
 
 __all__ = ["ALLOWED_UPDATES", "QABot"]
 

@@ -1,4 +1,4 @@
-"""The runtimes behind :class:`index._embed.Embedder`: torch, ONNX Runtime and OpenVINO.
+"""The runtimes behind :class:`~newsqa.index.Embedder`: torch, ONNX Runtime and OpenVINO.
 
 Every encoder turns a batch of texts into float32 vectors (not yet normalised) and
 reports token lengths, so the embedder can batch by length. The torch encoder runs
@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from index._errors import ConfigError, ModelError
+from .._errors import ConfigError, ModelError
 
 __all__ = [
     "BACKENDS",

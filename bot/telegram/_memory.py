@@ -6,7 +6,7 @@ import itertools
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from bot._types import AnswerLike
+from ._types import AnswerLike
 
 __all__ = ["AnswerMemory", "Remembered"]
 

@@ -1,9 +1,4 @@
-"""The lexical side of the index: jieba tokens and BM25 over per-segment postings.
-
-Text is tokenised in its normalised form (see :mod:`index._text`), so Traditional and
-Simplified, full- and half-width spellings meet. Punctuation and a short list of
-function words are dropped. Each chunk is indexed together with its article title,
-which therefore takes part in lexical matching.
+"""BM25 over per-segment postings: the local backend's lexical index.
 
 Each index segment keeps an inverted file of its own (:class:`Postings`): terms as
 sorted 64-bit hashes, and per term the rows holding it with their term frequency,
@@ -13,6 +8,7 @@ statistics (live rows, average length, document frequency) computed at query tim
 with deleted rows masked out. The formula is Lucene's BM25 (k1 = 1.2, b = 0.75,
 ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))``), as bm25s computes it. The arrays are
 memory-mapped, so a large archive costs page cache rather than process memory.
+Tokens come from :func:`newsqa.index._tokens.tokenize`.
 """
 
 from __future__ import annotations
@@ -20,74 +16,22 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from index._errors import IndexError_
-from index._text import normalize
+from ..._errors import IndexStoreError
 
-__all__ = ["TOKENIZER_ID", "Bm25", "Postings", "term_hash", "tokenize", "tokenize_many"]
+__all__ = ["Bm25", "Postings", "term_hash"]
 
 logger = logging.getLogger(__name__)
-
-TOKENIZER_ID = "jieba-search+nfkc+t2s+lower/v1"
-"""Recorded in the manifest: a different tokenizer means a full rebuild."""
 
 K1 = 1.2
 B = 0.75
 
-_WORD = re.compile(r"\w", re.UNICODE)
-_STOPWORDS = frozenset(
-    "的 了 是 在 和 与 及 或 也 都 就 而 被 把 对 从 到 为 以 于 之 其 这 那 有 个 着 "
-    "吗 呢 吧 啊 呀 什么 哪些 哪个 哪 谁 怎么 怎样 如何 多少 几 是否 为什么 何 请问 "
-    "一下 我 你 他 她 它 我们 哪里 哪儿 何时 时候 这个 那个 一个 以及 并 等".split()
-)
-_PARALLEL_FROM = 20_000
-"""Tokenise in worker processes from this many texts on (jieba holds the GIL)."""
-
 _FILES = ("terms.npy", "indptr.npy", "rows.npy", "tfs.npy", "lengths.npy")
-
-
-@functools.lru_cache(maxsize=1)
-def _jieba() -> Any:
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
-
-
-def tokenize(text: str, *, normalized: bool = False) -> list[str]:
-    """Content tokens of ``text``: jieba search-mode words, no punctuation or stopwords."""
-    norm = text if normalized else normalize(text)
-    words = _jieba().lcut_for_search(norm)
-    return [w for w in words if _WORD.search(w) and w not in _STOPWORDS and not w.isspace()]
-
-
-def _tokenize_normalized(text: str) -> list[str]:
-    return tokenize(text, normalized=True)
-
-
-def tokenize_many(texts: Sequence[str], *, processes: int = 0) -> Iterator[list[str]]:
-    """Tokens of many already-normalised texts, in order, on every core when there are many.
-
-    A generator, so a large build never holds every token list at once.
-    """
-    workers = processes or os.cpu_count() or 1
-    if len(texts) < _PARALLEL_FROM or workers < 2:
-        yield from (_tokenize_normalized(t) for t in texts)
-        return
-    import multiprocessing
-
-    _jieba()  # load the dictionary once, before forking, so workers share it
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap(_tokenize_normalized, texts, chunksize=1000)
 
 
 @functools.lru_cache(maxsize=1 << 18)
@@ -230,7 +174,7 @@ class Postings:
         try:
             arrays = [np.load(folder / name, mmap_mode="r") for name in _FILES]
         except (OSError, ValueError) as exc:
-            raise IndexError_(f"cannot read the BM25 postings in {folder}: {exc}") from exc
+            raise IndexStoreError(f"cannot read the BM25 postings in {folder}: {exc}") from exc
         return cls(*arrays)
 
     def lookup(self, hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:

@@ -16,13 +16,13 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, JobQueue
 from telegram.request import BaseRequest
 
-from bot import _texts
-from bot._handlers import ALLOWED_UPDATES, QABot
-from bot._secrets import install_redaction, read_token, redact
-from bot._types import RetrieverLike
+from . import _texts
+from ._handlers import ALLOWED_UPDATES, QABot
+from ._secrets import install_redaction, read_token, redact
+from ._types import RetrieverLike
 
 if TYPE_CHECKING:
-    from retrieval import Config
+    from newsqa.retrieval import Config
 
 __all__ = ["BotApplication", "build_application", "check_bot_config", "run_bot"]
 
@@ -146,7 +146,7 @@ def run_bot(config: Config, *, environ: Mapping[str, str] | None = None) -> int:
             "URL can post fake updates"
         )
 
-    from retrieval import NewsqaError, Retriever  # the model stack loads only here
+    from newsqa.retrieval import NewsqaError, Retriever  # the model stack loads only here
 
     try:
         retriever = Retriever.open(config)

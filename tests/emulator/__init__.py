@@ -22,8 +22,8 @@ from typing import Any
 
 import httpx
 
-from bot._app import BotApplication
-from bot._handlers import ALLOWED_UPDATES
+from newsqa.bot.telegram._app import BotApplication
+from newsqa.bot.telegram._handlers import ALLOWED_UPDATES
 
 __all__ = ["EMULATOR_DIR", "BotMessage", "BotThread", "Emulator", "EmulatorError", "Reader"]
 
@@ -93,7 +93,7 @@ class Emulator:
 
     @property
     def base_url(self) -> str:
-        """What to give ``ApplicationBuilder().base_url`` (``bot.base_url``)."""
+        """What to give ``ApplicationBuilder().base_url`` (``newsqa.bot.base_url``)."""
         return f"{self.api_url}/bot"
 
     def start(self, timeout: float = 20.0) -> Emulator:

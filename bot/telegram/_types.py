@@ -1,8 +1,9 @@
 """The shapes the bot needs from retrieval, as structural protocols.
 
-:class:`retrieval.Retriever`, :class:`retrieval.Answer`, :class:`retrieval.Hit` and
-:class:`retrieval.IndexInfo` satisfy them; tests pass small fakes. Keeping the bot on
-these protocols means importing :mod:`bot` does not load the model stack.
+:class:`newsqa.retrieval.Retriever`, :class:`~newsqa.retrieval.Answer`,
+:class:`~newsqa.retrieval.Hit` and :class:`~newsqa.retrieval.IndexInfo` satisfy them;
+tests pass small fakes. Keeping the bot on these protocols means importing
+:mod:`newsqa.bot` does not load the model stack.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ __all__ = ["AnswerLike", "HitLike", "IndexInfoLike", "RetrieverLike"]
 
 
 class HitLike(Protocol):
-    """One quoted paragraph (see :class:`retrieval.Hit`)."""
+    """One quoted paragraph (see :class:`newsqa.retrieval.Hit`)."""
 
     @property
     def title(self) -> str: ...
@@ -31,7 +32,7 @@ class HitLike(Protocol):
 
 
 class AnswerLike(Protocol):
-    """The outcome of one question (see :class:`retrieval.Answer`)."""
+    """The outcome of one question (see :class:`newsqa.retrieval.Answer`)."""
 
     @property
     def confident(self) -> bool: ...
@@ -42,7 +43,7 @@ class AnswerLike(Protocol):
 
 
 class IndexInfoLike(Protocol):
-    """A summary of the served index (see :class:`retrieval.IndexInfo`)."""
+    """A summary of the served index (see :class:`newsqa.retrieval.IndexInfo`)."""
 
     @property
     def articles(self) -> int: ...
@@ -55,7 +56,7 @@ class IndexInfoLike(Protocol):
 
 
 class RetrieverLike(Protocol):
-    """What the bot calls: :class:`retrieval.Retriever`'s ``ask``, ``reload`` and ``info``."""
+    """What the bot calls: ``Retriever.ask``, ``reload`` and ``info`` (newsqa.retrieval)."""
 
     def ask(self, question: str, k: int | None = None) -> AnswerLike:
         """Search synchronously (CPU-bound, thread-safe); never raises for a bad question."""

@@ -46,21 +46,21 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index._build import BuildReport, _content_hash, model_change, passage_text
-from index._config import MILVUS_TOKEN_ENV, Config
-from index._embed import Embedder, compatibility_problem
-from index._errors import (
+from ..._config import MILVUS_TOKEN_ENV, Config
+from ..._embedding._embedder import Embedder, compatibility_problem
+from ..._errors import (
     ConfigError,
     CorpusError,
-    IndexError_,
     IndexMismatchError,
     IndexNotFoundError,
+    IndexStoreError,
     NewsqaError,
 )
-from index._ingest import chunk_articles, ingest
-from index._lexical import _STOPWORDS, TOKENIZER_ID, tokenize
-from index._search import IndexInfo, Keys, Scores
-from index._types import Chunk
+from ..._ingest import chunk_articles, ingest
+from ..._search import IndexInfo, Keys, Scores
+from ..._tokens import STOPWORDS, TOKENIZER_ID, tokenize
+from ..._types import Chunk
+from ..local._build import BuildReport, _content_hash, model_change, passage_text
 
 __all__ = ["MilvusIndex", "build_milvus", "chunk_key", "milvus_status"]
 
@@ -108,14 +108,14 @@ def _stop_words() -> tuple[str, ...]:
     punct.update(" \t\n\r\u3000\u00a0\u200b")
     for mark in (".", "-", "—", "…", "·", "~"):
         punct.update(mark * n for n in range(2, 7))
-    return tuple(sorted(punct | set(_STOPWORDS)))
+    return tuple(sorted(punct | set(STOPWORDS)))
 
 
 def analyzer_params() -> dict[str, Any]:
     """The Milvus analyzer of the BM25 field: jieba (search mode) and a stop filter.
 
     The stop list holds newsqa's stopwords and punctuation, so Milvus's tokens are
-    those of :func:`index.tokenize` (which drops the same) as far as the two jieba
+    those of :func:`newsqa.index.tokenize` (which drops the same) as far as the two jieba
     implementations agree. Only the ``stop`` filter is used: milvus-lite ignores
     the other built-in filters.
     """
@@ -156,7 +156,7 @@ def _line(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def _errors(what: str) -> Iterator[None]:
-    """Translate pymilvus (and gRPC) failures into one-line :class:`IndexError_`."""
+    """Translate pymilvus (and gRPC) failures into one-line :class:`IndexStoreError`."""
     from pymilvus.exceptions import MilvusException
 
     try:
@@ -164,10 +164,10 @@ def _errors(what: str) -> Iterator[None]:
     except NewsqaError:
         raise
     except MilvusException as exc:
-        raise IndexError_(f"Milvus: {what} failed: {_line(exc)}") from exc
+        raise IndexStoreError(f"Milvus: {what} failed: {_line(exc)}") from exc
     except Exception as exc:  # grpc.RpcError and transport errors alike
         if type(exc).__module__.split(".")[0] in {"grpc", "pymilvus", "milvus_lite"}:
-            raise IndexError_(f"Milvus: {what} failed: {_line(exc)}") from exc
+            raise IndexStoreError(f"Milvus: {what} failed: {_line(exc)}") from exc
         raise
 
 
@@ -186,7 +186,7 @@ def _connect(config: Config, *, create: bool) -> tuple[Any, _Target]:
         try:
             target.local_file.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise IndexError_(f"cannot create {target.local_file.parent}: {exc}") from exc
+            raise IndexStoreError(f"cannot create {target.local_file.parent}: {exc}") from exc
         # milvus-lite runs in this process and talks at INFO (background segment work);
         # it logs a traceback when its server cannot start: we say that in one line.
         logging.getLogger("milvus_lite").setLevel(logging.WARNING)
@@ -195,12 +195,12 @@ def _connect(config: Config, *, create: bool) -> tuple[Any, _Target]:
         # each call milvus-lite does not implement (pymilvus falls back by itself).
         logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
     # pymilvus logs every failed call with a traceback on stderr; each failure reaches
-    # the caller once, as a one-line IndexError_ (its cause kept for `-v`).
+    # the caller once, as a one-line IndexStoreError (its cause kept for `-v`).
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     try:
         from pymilvus import MilvusClient
     except ImportError as exc:  # pragma: no cover - pymilvus is a dependency
-        raise IndexError_(f"the Milvus backend needs pymilvus: {exc}") from exc
+        raise IndexStoreError(f"the Milvus backend needs pymilvus: {exc}") from exc
     hint = ""
     if target.local_file is not None:
         hint = " (a milvus-lite file serves one process at a time; see README, Milvus backend)"
@@ -258,7 +258,7 @@ class _Collections:
         try:
             data: dict[str, Any] = json.loads(rows[0]["data"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise IndexError_(f"Milvus: the meta row of {self.meta} is unreadable") from exc
+            raise IndexStoreError(f"Milvus: the meta row of {self.meta} is unreadable") from exc
         return data
 
     def write_meta(self, data: dict[str, Any]) -> None:
@@ -271,7 +271,7 @@ class _Collections:
         with _errors(f"loading {self.chunks}"):
             for name in (self.chunks, self.terms):
                 if not self.client.has_collection(name, timeout=self.timeout):
-                    raise IndexError_(
+                    raise IndexStoreError(
                         f"Milvus: collection {name} is missing: run `newsqa index build --full`"
                     )
                 self.client.load_collection(name, timeout=self.timeout)
@@ -503,7 +503,9 @@ def build_milvus(
         keys = [chunk_key(c.chunk_id) for c in chunks]
         rhashes = [_row_hash(c, h) for c, h in zip(chunks, hashes, strict=True)]
         if len(set(keys)) != len(keys):
-            raise IndexError_("two chunk ids share a Milvus key: run `newsqa index build --full`")
+            raise IndexStoreError(
+                "two chunk ids share a Milvus key: run `newsqa index build --full`"
+            )
 
         old: dict[int, tuple[str, str]] = {}
         dirty = True  # document frequencies to be counted from scratch
@@ -725,7 +727,7 @@ def milvus_status(config: Config) -> IndexInfo:
 
 
 class MilvusIndex:
-    """A :class:`~index.SearchIndex` over the Milvus collections of one newsqa index.
+    """A :class:`~newsqa.index.SearchIndex` over the Milvus collections of one newsqa index.
 
     Unlike a local generation it is a live view: a build running at the same time
     shows through batch by batch. ``info`` and the document count are those of the

