@@ -1,18 +1,20 @@
 """Benchmark: newsqa's lexical side (jieba tokens, bm25s BM25) at archive scale, on CPU.
 
 Not a test: it prints figures. Uses chunks from ``gen_corpus.py`` and the project's own
-code: ingestion and chunking (``newsqa.index._ingest``), ``passage_text`` (normalised
-title and paragraph), ``newsqa.index._tokens.tokenize`` and ``Postings``/``Bm25``
-(build, save, load, scores)::
+code: ingestion and chunking (``newsqa.index.inspect_corpus`` and ``chunk_articles``),
+``passage_text`` (normalised title and paragraph), ``newsqa.index.tokenize`` and the
+local backend's BM25 internals ``Postings``/``Bm25`` (build, save, load, scores;
+imported from ``newsqa.index._backends.local._bm25``: this is a micro-benchmark of
+them)::
 
-    .venv/bin/python benchmarks/bench_bm25.py --corpus /tmp/nb/c10k.jsonl \\
+    .venv/bin/python -m benchmarks.bench_bm25 --corpus /tmp/nb/c10k.jsonl \\
         --questions /tmp/nb/c10k.questions.jsonl
-    .venv/bin/python benchmarks/bench_bm25.py --corpus /tmp/nb/c100k.jsonl \\
+    .venv/bin/python -m benchmarks.bench_bm25 --corpus /tmp/nb/c100k.jsonl \\
         --questions /tmp/nb/c100k.questions.jsonl
     # 1M: tokenising takes longer than one run should; split it in two runs
-    .venv/bin/python benchmarks/bench_bm25.py --corpus /tmp/nb/c1m.jsonl \\
+    .venv/bin/python -m benchmarks.bench_bm25 --corpus /tmp/nb/c1m.jsonl \\
         --tokens-cache /tmp/nb/c1m.tokens.npz --tokenize-only --workers 2
-    .venv/bin/python benchmarks/bench_bm25.py --corpus /tmp/nb/c1m.jsonl \\
+    .venv/bin/python -m benchmarks.bench_bm25 --corpus /tmp/nb/c1m.jsonl \\
         --tokens-cache /tmp/nb/c1m.tokens.npz --questions /tmp/nb/c1m.questions.jsonl
 
 Stages are timed separately: ingest + chunk, normalise (``passage_text``: NFKC and
@@ -44,7 +46,6 @@ import multiprocessing
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -52,15 +53,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from _measure import pct, rss_mb, trim  # noqa: E402
-
-from newsqa.index._backends.local._bm25 import Bm25, Postings  # noqa: E402
-from newsqa.index._backends.local._build import passage_text  # noqa: E402
-from newsqa.index._ingest import chunk_articles, ingest  # noqa: E402
-from newsqa.index._tokens import tokenize  # noqa: E402
+from benchmarks._measure import pct, rss_mb, trim
+from newsqa.index import chunk_articles, inspect_corpus, passage_text, tokenize
+from newsqa.index._backends.local._bm25 import Bm25, Postings
 
 DEPTH = 50  # retrieval.candidates: BM25 hits kept for fusion
 
@@ -122,7 +117,7 @@ def main() -> int:
     stages: list[tuple[str, float, str]] = []
 
     started = time.perf_counter()
-    articles = ingest([args.corpus]).articles
+    articles = inspect_corpus([args.corpus]).articles
     chunks = chunk_articles(articles, 300)
     if args.limit:
         chunks = chunks[: args.limit]

@@ -2,7 +2,7 @@
 
 Not a test: it prints figures. Single process; run it on an otherwise idle machine::
 
-    .venv/bin/python benchmarks/bench_core.py [--passages P.jsonl] [--queries Q.jsonl]
+    .venv/bin/python -m benchmarks.bench_core [--passages P.jsonl] [--queries Q.jsonl]
 
 Model loading is timed separately from building. Build throughput is chunks per
 second of a full build (ingest, chunk, embed, BM25, FAISS, write). Latency is the
@@ -16,17 +16,15 @@ import argparse
 import json
 import logging
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks._measure import ask_latencies
+from newsqa.index import Config, Embedder, build_index
+from newsqa.retrieval import Retriever
 
-from benchmarks._measure import ask_latencies  # noqa: E402
-from newsqa.index import Config, Embedder, build_index  # noqa: E402
-from newsqa.retrieval import Retriever  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 EVAL = ROOT.parent / "shared" / "eval"
 

@@ -8,7 +8,7 @@ machine slows every backend alike, and reports the median chunks/s; then embeds
 does) and reports the median and p95 latency. Every figure is printed with the
 command that produced it::
 
-    .venv/bin/python benchmarks/bench_embed.py --backends torch,onnx,onnx-int8,openvino
+    .venv/bin/python -m benchmarks.bench_embed --backends torch,onnx,onnx-int8,openvino
 
 A backend whose extra is not installed is reported and skipped. ``--batch-tokens 0``
 measures fixed-size batches (no token budget); ``--check`` also reports how far each
@@ -25,16 +25,22 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks._measure import pct
+from newsqa.index import (
+    Embedder,
+    IndexConfig,
+    ModelConfig,
+    NewsqaError,
+    chunk_articles,
+    inspect_corpus,
+    passage_text,
+)
 
-from benchmarks._measure import pct  # noqa: E402
-from newsqa.index import Embedder, IndexConfig, ModelConfig, NewsqaError  # noqa: E402
-from newsqa.index._backends.local._build import passage_text  # noqa: E402
-from newsqa.index._ingest import chunk_articles, ingest  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 logger = logging.getLogger("bench_embed")
 
@@ -42,7 +48,7 @@ SHARED = ROOT.parent / "shared" / "eval"
 
 
 def _sample(path: str, count: int) -> list[str]:
-    chunks = chunk_articles(ingest([path]).articles, IndexConfig().max_chunk_chars)
+    chunks = chunk_articles(inspect_corpus([path]).articles, IndexConfig().max_chunk_chars)
     step = max(1, len(chunks) // count)
     return [passage_text(c) for c in chunks[::step][:count]]
 
@@ -62,8 +68,8 @@ def _questions(path: str, count: int) -> list[str]:
 def _config(spec: str, args: argparse.Namespace) -> ModelConfig:
     backend, _, quantize = spec.partition("-")
     return ModelConfig(
-        backend=backend,
-        quantize=quantize,
+        backend=cast(Any, backend),  # checked by ModelConfig itself
+        quantize=cast(Any, quantize),
         device=args.device,
         batch_size=args.batch_size,
         batch_tokens=args.batch_tokens,
@@ -86,7 +92,7 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="compare vectors with torch's")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    command = "  $ .venv/bin/python benchmarks/bench_embed.py " + shlex.join(sys.argv[1:])
+    command = "  $ .venv/bin/python -m benchmarks.bench_embed " + shlex.join(sys.argv[1:])
 
     texts = _sample(args.passages, args.chunks)
     questions = _questions(args.queries_file, args.queries)

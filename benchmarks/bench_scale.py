@@ -24,11 +24,11 @@ it). Embedding throughput is measured separately by ``bench_embed.py``.
 
 Each stage runs in its own process so memory figures do not mix::
 
-    .venv/bin/python benchmarks/gen_corpus.py --vectors-only --chunks 2000000 --out /tmp/nb/v2m.npy
-    .venv/bin/python benchmarks/gen_corpus.py --chunks 2000000 --out /tmp/nb/c2m.jsonl \\
+    .venv/bin/python -m benchmarks.gen_corpus --vectors-only --chunks 2000000 --out /tmp/nb/v2m.npy
+    .venv/bin/python -m benchmarks.gen_corpus --chunks 2000000 --out /tmp/nb/c2m.jsonl \\
         --questions /tmp/nb/c2m.questions.jsonl
-    .venv/bin/python benchmarks/gen_corpus.py --chunks 60 --seed 99 --out /tmp/nb/page.jsonl
-    .venv/bin/python benchmarks/bench_scale.py --sizes 10000 100000 1000000 2000000 \\
+    .venv/bin/python -m benchmarks.gen_corpus --chunks 60 --seed 99 --out /tmp/nb/page.jsonl
+    .venv/bin/python -m benchmarks.bench_scale --sizes 10000 100000 1000000 2000000 \\
         --text /tmp/nb/c2m.jsonl --questions /tmp/nb/c2m.questions.jsonl \\
         --vectors /tmp/nb/v2m.npy --page /tmp/nb/page.jsonl --work /tmp/nb/scale
 
@@ -48,11 +48,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchmarks._measure import ask_latencies, pct, status_mb
 
-from _measure import ask_latencies, pct, status_mb  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+"""The repository root: the stages run there as ``python -m benchmarks.bench_scale``."""
 
 CHUNKS_PER_FILE = 700
 
@@ -116,7 +115,6 @@ def stage_build(args: argparse.Namespace) -> dict[str, Any]:
 def stage_serve(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
-    from newsqa.index import open_index
     from newsqa.retrieval import Retriever
 
     work = Path(args.work)
@@ -132,7 +130,7 @@ def stage_serve(args: argparse.Namespace) -> dict[str, Any]:
     served = {"rss_served_mb": status_mb("VmRSS"), "anon_served_mb": status_mb("RssAnon")}
 
     # dense recall@10 against exact search, synthetic queries of the vector file
-    index = open_index(cfg)
+    index = retriever.index
     vectors = np.load(args.vectors, mmap_mode="r")
     queries = np.load(str(args.vectors).replace(".npy", ".queries.npy"))[: args.recall_queries]
     n = index.size
@@ -153,6 +151,8 @@ def stage_serve(args: argparse.Namespace) -> dict[str, Any]:
         len(set(index.dense_search(q, 10)[0].tolist()) & set(e.tolist())) / 10
         for q, e in zip(queries, exact, strict=True)
     ]
+    info = retriever.info
+    retriever.close()
     return {
         **opened,
         **served,
@@ -160,7 +160,7 @@ def stage_serve(args: argparse.Namespace) -> dict[str, Any]:
         "p95_ms": pct(times, 0.95),
         "questions": len(times),
         "recall_at_10": float(np.mean(recall)),
-        "vector_index": retriever.info.vector_index,
+        "vector_index": info.vector_index,
     }
 
 
@@ -223,7 +223,8 @@ def _write_corpus(text: Path, n: int, folder: Path) -> int:
 def _run_stage(stage: str, args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], float]:
     cmd = [
         sys.executable,
-        __file__,
+        "-m",
+        "benchmarks.bench_scale",
         "--stage",
         stage,
         "--work",
@@ -237,7 +238,7 @@ def _run_stage(stage: str, args: argparse.Namespace, work: Path) -> tuple[dict[s
     ]
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"stage {stage} failed:\n{proc.stderr[-3000:]}")

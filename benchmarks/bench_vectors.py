@@ -4,8 +4,8 @@ Not a test: it prints figures. Run one size at a time on an otherwise idle machi
 with vectors from ``gen_corpus.py --vectors-only`` (no embedding needed). The runs
 behind the figures reported for this benchmark, each under 7 minutes on 2 cores::
 
-    G=".venv/bin/python benchmarks/gen_corpus.py --vectors-only"
-    B=".venv/bin/python benchmarks/bench_vectors.py"
+    G=".venv/bin/python -m benchmarks.gen_corpus --vectors-only"
+    B=".venv/bin/python -m benchmarks.bench_vectors"
     $G --chunks 10000 --out /tmp/nb/v10k.npy        # also 100000 v100k, 1000000 v1m,
     $G --chunks 2000000 --out /tmp/nb/v2m.npy        # 2000000 v2m (45 s, 2.9 GiB)
     $B --vectors /tmp/nb/v10k.npy --results /tmp/nb/vectors.jsonl           # 15 s
@@ -80,7 +80,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before faiss starts OpenM
 
 import faiss
 import numpy as np
-from _measure import pct, rss_mb, trim
+
+from benchmarks._measure import pct, rss_mb, trim
 
 CONFIGS = (
     "flat",

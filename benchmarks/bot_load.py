@@ -8,8 +8,8 @@ is checked (right article title, or the polite "not found" for the off-topic
 question), and p50/p95/max reply latency is printed. Exit code 1 if any reply is
 wrong or missing.
 
-    python benchmarks/bot_load.py                # 50 readers, built-in corpus
-    python benchmarks/bot_load.py --readers 200 --concurrency 32
+    python -m benchmarks.bot_load                # 50 readers, built-in corpus
+    python -m benchmarks.bot_load --readers 200 --concurrency 32
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from newsqa.bot import _texts, build_application
+from newsqa.bot.telegram import build_application
+from newsqa.bot.telegram._texts import NOT_FOUND  # the reply to check against
 from newsqa.retrieval import Config, Retriever, load_config
 from tests.emulator import BotThread, Emulator, EmulatorError
 
@@ -100,7 +99,7 @@ def _index(args: argparse.Namespace, tmp: Path) -> Config:
 
 def _check(text: str, expected: str | None) -> bool:
     if expected is None:
-        return text == _texts.NOT_FOUND
+        return text == NOT_FOUND
     return text.startswith(f"<b>{expected}</b>\n<blockquote>")
 
 
@@ -121,24 +120,25 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         retriever = Retriever.open(config)
         sys.stderr.write(f"loaded index and model in {time.perf_counter() - started:.1f} s\n")
-        try:
-            emulator = Emulator().start()
-        except EmulatorError as exc:
-            sys.stderr.write(f"bot_load: {exc}\n")
-            return 2
-        with emulator:
-            config = config.with_section(
-                "bot",
-                base_url=emulator.base_url,
-                rate_limit_count=0,
-                concurrent_updates=args.concurrency,
-            )
-            app = build_application(config, retriever, TOKEN)
-            with BotThread(app, poll_timeout=5):
-                warm = emulator.reader(TOKEN, user_id=1)
-                warm.say(QUESTIONS[0][0])
-                warm.reply(timeout=60)
-                return _run(emulator, args.readers)
+        with retriever:  # closes the index when the check ends
+            try:
+                emulator = Emulator().start()
+            except EmulatorError as exc:
+                sys.stderr.write(f"bot_load: {exc}\n")
+                return 2
+            with emulator:
+                config = config.with_section(
+                    "bot",
+                    base_url=emulator.base_url,
+                    rate_limit_count=0,
+                    concurrent_updates=args.concurrency,
+                )
+                app = build_application(config, retriever, TOKEN)
+                with BotThread(app, poll_timeout=5):
+                    warm = emulator.reader(TOKEN, user_id=1)
+                    warm.say(QUESTIONS[0][0])
+                    warm.reply(timeout=60)
+                    return _run(emulator, args.readers)
 
 
 def _run(emulator: Emulator, readers: int) -> int:

@@ -6,9 +6,9 @@ milvus-lite file, or ``--milvus-uri`` for a server), and evaluates both with
 over the newspaper page (page style). Passages are embedded once: the second
 backend's build reads the vectors the first one computed (a caching embedder).
 
-    python benchmarks/compare_backends.py                 # both datasets, default model
-    python benchmarks/compare_backends.py --only seed     # the quick one
-    python benchmarks/compare_backends.py --json out.json
+    python -m benchmarks.compare_backends                 # both datasets, default model
+    python -m benchmarks.compare_backends --only seed     # the quick one
+    python -m benchmarks.compare_backends --json out.json
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -25,11 +24,10 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from newsqa.index import Config, Embedder, build_index
+from newsqa.retrieval import Retriever, evaluate
 
-from newsqa.index import Config, Embedder, build_index  # noqa: E402
-from newsqa.retrieval import Retriever, evaluate  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SHARED = ROOT.parent / "shared"
 DATASETS = {
@@ -104,10 +102,10 @@ def run(
             if backend == "milvus" and milvus_uri:
                 cfg = cfg.with_section("milvus", uri=milvus_uri, collection=f"newsqa_cmp_{name}")
             before = embedder.computed
-            report = build_index(cfg, full=True, embedder=embedder)  # type: ignore[arg-type]
-            retriever = Retriever.open(cfg, embedder=embedder)  # type: ignore[arg-type]
-            started = time.perf_counter()
-            result = evaluate(cfg, queries, retriever=retriever)
+            report = build_index(cfg, full=True, embedder=embedder)
+            with Retriever.open(cfg, embedder=embedder) as retriever:
+                started = time.perf_counter()
+                result = evaluate(cfg, queries, retriever=retriever)
             out[backend] = {
                 **result.metrics,
                 "queries": result.queries,
@@ -118,7 +116,6 @@ def run(
                 "latency_ms_p50": round(result.latency_ms_p50, 1),
                 "latency_ms_p95": round(result.latency_ms_p95, 1),
             }
-            retriever._reader.close()
     return out
 
 

@@ -7,7 +7,7 @@ bundled multilingual-e5-small by default). The output has the layout of
 ``gen_corpus.py --vectors-only``, so ``bench_vectors.py --vectors`` and ``--stats``
 read both alike::
 
-    .venv/bin/python benchmarks/embed_sample.py --corpus /tmp/nb/c10k.jsonl \\
+    .venv/bin/python -m benchmarks.embed_sample --corpus /tmp/nb/c10k.jsonl \\
         --questions /tmp/nb/c10k.questions.jsonl --limit 2000 --out /tmp/nb/real2k.npy
 
 writes ``real2k.npy`` (passages), ``real2k.queries.npy`` (questions whose answer
@@ -20,19 +20,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from newsqa.index import Config, Embedder  # noqa: E402
-from newsqa.index._backends.local._build import passage_text  # noqa: E402
-from newsqa.index._ingest import chunk_articles, ingest  # noqa: E402
-from newsqa.index._text import normalize  # noqa: E402
+from newsqa.index import (
+    Config,
+    Embedder,
+    chunk_articles,
+    inspect_corpus,
+    normalize,
+    passage_text,
+)
 
 
 def main() -> int:
@@ -45,7 +45,7 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
 
     cfg = Config()
-    chunks = chunk_articles(ingest([args.corpus]).articles, cfg.index.max_chunk_chars)
+    chunks = chunk_articles(inspect_corpus([args.corpus]).articles, cfg.index.max_chunk_chars)
     chunks = chunks[: args.limit]
     row_of = {(c.article_id, c.paragraph_index): i for i, c in enumerate(chunks)}
     embedder = Embedder(cfg.model)

@@ -3,15 +3,15 @@
 Not a test, and not part of newsqa: it writes data for ``bench_vectors.py`` and
 ``bench_bm25.py``. Keep the output outside the repository::
 
-    .venv/bin/python benchmarks/gen_corpus.py --chunks 10000 --out /tmp/nb/c10k.jsonl \\
+    .venv/bin/python -m benchmarks.gen_corpus --chunks 10000 --out /tmp/nb/c10k.jsonl \\
         --questions /tmp/nb/c10k.questions.jsonl
-    .venv/bin/python benchmarks/gen_corpus.py --chunks 100000 --out /tmp/nb/c100k.jsonl \\
+    .venv/bin/python -m benchmarks.gen_corpus --chunks 100000 --out /tmp/nb/c100k.jsonl \\
         --questions /tmp/nb/c100k.questions.jsonl
-    .venv/bin/python benchmarks/gen_corpus.py --chunks 1000000 --out /tmp/nb/c1m.jsonl \
+    .venv/bin/python -m benchmarks.gen_corpus --chunks 1000000 --out /tmp/nb/c1m.jsonl \
         --questions /tmp/nb/c1m.questions.jsonl                      # 25 s, 319 MiB
-    .venv/bin/python benchmarks/gen_corpus.py --chunks 2000000 --out /tmp/nb/c2m.jsonl
+    .venv/bin/python -m benchmarks.gen_corpus --chunks 2000000 --out /tmp/nb/c2m.jsonl
 
-    .venv/bin/python benchmarks/gen_corpus.py --vectors-only --chunks 2000000 \\
+    .venv/bin/python -m benchmarks.gen_corpus --vectors-only --chunks 2000000 \\
         --out /tmp/nb/v2m.npy [--queries 500] [--dim 384]
 
 **Text mode** writes ``--chunks`` paragraphs as JSONL articles, one per line:

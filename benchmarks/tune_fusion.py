@@ -1,50 +1,71 @@
 """Compare fusion rules on an evaluation index (how the defaults were chosen).
 
-Scores every chunk with both rankers once per question, then ranks articles under
-each fusion rule and prints Recall@1 / MRR@10 per rule. Build the index first, e.g.
+Scores every chunk with both rankers once per question (exact cosine and BM25, through
+the index's own ``dense_scores`` / ``lexical_search``), then ranks articles under each
+fusion rule and prints Recall@1 / MRR@10 per rule. The min-max rules fuse with
+``newsqa.retrieval._scoring.fuse``, the very function the Retriever serves with, over
+the union of each ranker's top ``retrieval.candidates``; the ``served`` rule adds the
+proximity rerank of the fused head, so it ranks as ``newsqa ask`` does (with an exact
+dense search). Build the index first, e.g.
 ``newsqa --index /tmp/ev/trial/index eval --queries Q --passages P`` (the index lands
-in ``/tmp/ev/trial/eval/<digest>``), then::
+in ``/tmp/ev/trial/eval/<digest>``), then, from the repository root::
 
-    .venv/bin/python benchmarks/tune_fusion.py INDEX_DIR QUERIES.jsonl
+    .venv/bin/python -m benchmarks.tune_fusion INDEX_DIR QUERIES.jsonl
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from newsqa.index import Config, Embedder, IndexReader, RetrievalConfig, normalize, tokenize
+from newsqa.retrieval._scoring import fuse, proximity
 
-from newsqa.index import Config, Embedder, IndexReader, normalize, tokenize  # noqa: E402
+Scores = npt.NDArray[np.floating]
+
+
+@dataclass(frozen=True, slots=True)
+class _Question:
+    """What a fusion rule may use besides the two score arrays."""
+
+    idf: dict[str, float]
+
+
+Rule = Callable[[Scores, Scores, _Question], Scores]
 
 
 def main() -> int:
-    index_dir, queries = sys.argv[1], sys.argv[2]
-    cfg = Config().with_section("index", dir=index_dir)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("index_dir", help="an index built by `newsqa eval --passages`")
+    parser.add_argument("queries", help="the queries JSONL (with gold_passage_id)")
+    args = parser.parse_args()
+    cfg = Config().with_section("index", dir=args.index_dir)
     reader = IndexReader.open(cfg)
     emb = Embedder(cfg.model)
     keys = reader.keys()
-    n = len(keys)
     chunks = reader.chunks(keys.tolist())
     art = np.array([c.article_id for c in chunks])
-    # a freshly built index is one segment without deletions: keys are rows
-    assert len(reader.segments) == 1 and n == reader.segments[0].vectors.size, "build --compact"
-    vecs = np.asarray(reader.segments[0].vectors.vectors)
-    qs = [json.loads(x) for x in Path(queries).read_text(encoding="utf-8").splitlines() if x]
+    texts = [c.text for c in chunks]
+    qs = [json.loads(x) for x in Path(args.queries).read_text(encoding="utf-8").splitlines() if x]
     qn = [normalize(q["question"]) for q in qs]
+    qtok = [tokenize(q, normalized=True) for q in qn]
     qv = emb.encode_queries(qn)
-    dense_all = qv @ vecs.T
-    lex_all = np.stack([reader._bm25.scores(tokenize(q, normalized=True))[0] for q in qn])
+    dense_all = np.stack([reader.dense_scores(qv[i], keys) for i in range(len(qs))])
+    lex_all = np.stack(
+        [reader.lexical_search(q, t, 1, also=keys)[2] for q, t in zip(qn, qtok, strict=True)]
+    )
+    extra = [_Question(dict(zip(t, reader.idf(t), strict=True))) for t in qtok]
+    reader.close()
+    served = cfg.retrieval
+    depth = served.candidates
 
-    def minmax(x: np.ndarray) -> np.ndarray:
-        lo, hi = x.min(), x.max()
-        return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
-
-    def ranks_of(score: np.ndarray, gold: str) -> int:
+    def ranks_of(score: Scores, gold: str) -> int:
         order = np.argsort(-score, kind="stable")
         seen: list[str] = []
         for i in order[:200]:
@@ -54,36 +75,76 @@ def main() -> int:
                     return len(seen)
         return 999
 
-    def rrf(x: np.ndarray, k: int) -> np.ndarray:
-        r = np.empty(n)
-        r[np.argsort(-x, kind="stable")] = np.arange(1, n + 1)
-        return 1.0 / (k + r)
-
-    rules = {
-        "dense only": lambda d, b: d,
-        "bm25 only": lambda d, b: b,
+    rules: dict[str, Rule] = {
+        "dense only": lambda d, b, q: d,
+        "bm25 only": lambda d, b, q: b,
+        f"served (w={served.dense_weight}, proximity {served.proximity_weight})": (
+            lambda d, b, q: _served(d, b, q, texts, served)
+        ),
     }
     for w in (0.3, 0.4, 0.5, 0.6):
-        rules[f"minmax top50 w={w}"] = lambda d, b, w=w: _cand(d, b, w, minmax)
-        rules[f"max-norm w={w}"] = lambda d, b, w=w: w * d + (1 - w) * b / max(b.max(), 1e-9)
+        rules[f"minmax top{depth} w={w}"] = _minmax_rule(w, depth)
+        rules[f"max-norm w={w}"] = _max_norm_rule(w)
     for k in (10, 60):
         for w in (0.4, 0.5):
-            rules[f"rrf k={k} w={w}"] = lambda d, b, k=k, w=w: w * rrf(d, k) + (1 - w) * rrf(b, k)
+            rules[f"rrf k={k} w={w}"] = _rrf_rule(k, w)
+    width = max(len(name) for name in rules)
     for name, rule in rules.items():
         ranks = [
-            ranks_of(rule(dense_all[i], lex_all[i]), q["gold_passage_id"]) for i, q in enumerate(qs)
+            ranks_of(rule(dense_all[i], lex_all[i], extra[i]), q["gold_passage_id"])
+            for i, q in enumerate(qs)
         ]
         r = np.array(ranks)
         mrr = np.where(r <= 10, 1.0 / r, 0).mean()
-        print(f"{name:<24} R@1 {np.mean(r == 1):.4f}  R@5 {np.mean(r <= 5):.4f}  MRR@10 {mrr:.4f}")
+        print(
+            f"{name:<{width}} R@1 {np.mean(r == 1):.4f}  R@5 {np.mean(r <= 5):.4f}  "
+            f"MRR@10 {mrr:.4f}"
+        )
     return 0
 
 
-def _cand(d: np.ndarray, b: np.ndarray, w: float, norm) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Min-max over the union of each ranker's top 50, as the Retriever does."""
-    cand = np.union1d(np.argsort(-d)[:50], np.argsort(-b)[:50])
-    out = np.full_like(d, -1.0)
-    out[cand] = w * norm(d[cand]) + (1 - w) * norm(b[cand])
+def _minmax_rule(w: float, depth: int) -> Rule:
+    return lambda d, b, q: _cand(d, b, w, depth)
+
+
+def _max_norm_rule(w: float) -> Rule:
+    return lambda d, b, q: w * d + (1 - w) * b / max(float(b.max()), 1e-9)
+
+
+def _rrf(x: Scores, k: int) -> Scores:
+    """Reciprocal-rank scores ``1 / (k + rank)`` (rank 1 = best)."""
+    r = np.empty(len(x))
+    r[np.argsort(-x, kind="stable")] = np.arange(1, len(x) + 1)
+    return 1.0 / (k + r)
+
+
+def _rrf_rule(k: int, w: float) -> Rule:
+    return lambda d, b, q: w * _rrf(d, k) + (1 - w) * _rrf(b, k)
+
+
+def _candidates(d: Scores, b: Scores, depth: int) -> npt.NDArray[np.intp]:
+    """The union of each ranker's top ``depth``, ascending (the Retriever's candidates)."""
+    return np.union1d(np.argsort(-d, kind="stable")[:depth], np.argsort(-b, kind="stable")[:depth])
+
+
+def _cand(d: Scores, b: Scores, w: float, depth: int) -> Scores:
+    """Min-max fusion over the candidates, as the Retriever fuses; the rest score -1."""
+    cand = _candidates(d, b, depth)
+    out = np.full(d.shape, -1.0)
+    out[cand] = fuse(d[cand], b[cand], w)
+    return out
+
+
+def _served(d: Scores, b: Scores, q: _Question, texts: list[str], cfg: RetrievalConfig) -> Scores:
+    """The served ranking: fusion, then the proximity bonus on the fused head."""
+    cand = _candidates(d, b, cfg.candidates)
+    fused = fuse(d[cand], b[cand], cfg.dense_weight)
+    if cfg.proximity_weight > 0 and q.idf:
+        head = np.argsort(-fused, kind="stable")[: cfg.rerank_depth]
+        for i in head:
+            fused[i] += cfg.proximity_weight * proximity(texts[cand[i]], q.idf)
+    out = np.full(d.shape, -np.inf)
+    out[cand] = fused
     return out
 
 

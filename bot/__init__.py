@@ -1,35 +1,25 @@
-"""newsqa's Telegram front end (``newsqa bot``): questions in, verbatim quotes out.
+"""newsqa's front ends: the ``newsqa`` command line and the Telegram bot.
 
 Public surface::
 
-    run_bot(config) -> int                          run until stopped; the exit code
-    build_application(config, retriever, token)     the PTB Application, not started
-    RetrieverLike                                   what the bot needs of a retriever
-    TOKEN_ENV                                       "TELEGRAM_BOT_TOKEN"
+    main(argv) -> int       the ``newsqa`` command (:mod:`newsqa.bot.cli`)
 
-The token only ever comes from the environment. Importing this package is cheap (the
-CLI in :mod:`newsqa.bot.cli` lives here too): python-telegram-bot is imported on first use of
-``run_bot``/``build_application``, and the model stack only when :func:`run_bot` starts.
+The bot itself is :mod:`newsqa.bot.telegram` (``run_bot``, ``build_application``).
+Both front ends share one logging set-up (:mod:`newsqa.bot._logging`) and one set of
+exit statuses (:mod:`newsqa.bot._exits`). Importing this package is cheap: the CLI
+loads python-telegram-bot only for ``newsqa bot``, and the model stack only for the
+commands that search or build.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
-from .telegram._secrets import TOKEN_ENV
-from .telegram._types import RetrieverLike
-
-if TYPE_CHECKING:
-    from .telegram._app import build_application, run_bot
-
-__all__ = ["TOKEN_ENV", "RetrieverLike", "build_application", "run_bot"]
-
-_LAZY = frozenset({"build_application", "run_bot"})
+__all__ = ["main"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from .telegram import _app
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``newsqa`` command line with ``argv`` (default: ``sys.argv[1:]``)."""
+    from .cli import main as cli_main  # here, so `python -m newsqa.bot.cli` loads it once
 
-        return getattr(_app, name)
-    raise AttributeError(f"module 'bot' has no attribute {name!r}")
+    return cli_main(argv)

@@ -1,9 +1,12 @@
 """The ``newsqa`` command line: a thin layer over the library functions.
 
 Expected failures (no index yet, unreadable config, a model mismatch, ...) print one
-line to stderr and exit non-zero; tracebacks are for bugs only (``-v`` shows them
-for expected failures too). Heavy modules are imported only by the commands that
-need them, so ``newsqa --help`` and ``newsqa index status`` are instant.
+line to stderr and exit non-zero: a bad configuration exits 2 for ``newsqa bot`` (a
+service manager should not restart it) and 1 for the other commands, like every other
+expected failure. Tracebacks are for bugs only (``-v`` shows them for expected
+failures too). Heavy modules are imported only by the commands that need them, so
+``newsqa --help`` and ``newsqa index status`` are instant; python-telegram-bot loads
+only for ``newsqa bot``.
 """
 
 from __future__ import annotations
@@ -14,18 +17,26 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, get_args, get_type_hints
 
-from newsqa.index import Config, NewsqaError, load_config
+from newsqa.index import Config, ConfigError, ModelConfig, NewsqaError, load_config
+
+from ._exits import EXIT_CONFIG, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
+from ._logging import setup_logging
 
 if TYPE_CHECKING:
     from newsqa.retrieval import Answer
 
 __all__ = ["main"]
 
-logger = logging.getLogger("newsqa")
+logger = logging.getLogger(__name__)
 
 _BOLD, _RESET = "\033[1m", "\033[0m"
+
+
+def _choices(section: type[Any], key: str) -> tuple[str, ...]:
+    """The values a ``Literal``-typed config key allows, read from the config class."""
+    return tuple(get_args(get_type_hints(section)[key]))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,13 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     model.add_argument(
         "--model-backend",
-        choices=("torch", "onnx", "openvino"),
+        choices=_choices(ModelConfig, "backend"),
         default=argparse.SUPPRESS,
         help="embedding runtime (overrides model.backend)",
     )
     model.add_argument(
         "--quantize",
-        choices=("none", "int8"),
+        choices=("none", *(q for q in _choices(ModelConfig, "quantize") if q)),
         default=argparse.SUPPRESS,
         help="int8 weights for onnx/openvino (overrides model.quantize)",
     )
@@ -125,38 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_NOISY = (
-    "httpx",
-    "httpcore",
-    "sentence_transformers",
-    "transformers",
-    "jieba",
-    "bm25s",
-    "faiss",
-    "urllib3",
-    "filelock",
-    "huggingface_hub",
-)
-
-
-class _QuietLibraries(logging.Filter):
-    """Drop other libraries' records below WARNING (some reset their level on import)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        name = record.name.split(".", 1)[0]
-        return record.levelno >= logging.WARNING or name not in _NOISY
-
-
 def _setup_logging(args: argparse.Namespace, config: Config) -> None:
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else None
-    logging.basicConfig(
-        level=level or getattr(logging, config.log_level.upper(), logging.INFO),
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if not args.verbose:
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(_QuietLibraries())
+    setup_logging(level=level or config.log_level, verbose=args.verbose)
     # transformers draws a "Loading weights" bar on every model load; ours are enough
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
@@ -171,14 +153,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args, config)
     except NewsqaError as exc:
         if args.verbose:
+            setup_logging(level=logging.DEBUG, verbose=True)  # when the config failed
             logger.exception("failed")
         print(f"newsqa: error: {exc}", file=sys.stderr)
-        return 1
+        # `newsqa bot` under a service manager: 2 means "do not restart"
+        bad_config = isinstance(exc, ConfigError) and args.command == "bot"
+        return EXIT_CONFIG if bad_config else EXIT_FAILURE
     except KeyboardInterrupt:
         print("newsqa: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
-        return 0
+        return EXIT_OK
 
 
 def _model_flags(args: argparse.Namespace, config: Config) -> Config:
@@ -203,7 +188,7 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return _cmd_ask(args, config)
     if args.command == "eval":
         return _cmd_eval(args, config)
-    from . import run_bot
+    from .telegram import run_bot  # python-telegram-bot loads only here
 
     return run_bot(config)
 
@@ -218,7 +203,7 @@ def _cmd_build(args: argparse.Namespace, config: Config) -> int:
     )
     if args.json:
         _print_json({k: getattr(report, k) for k in report.__slots__})
-        return 0
+        return EXIT_OK
     print(
         f"index {report.generation}: {report.articles} articles, {report.chunks} chunks "
         f"from {report.files} files\n"
@@ -231,7 +216,7 @@ def _cmd_build(args: argparse.Namespace, config: Config) -> int:
         print(f"  full rebuild: {report.reason}")
     if report.warnings:
         print(f"  {len(report.warnings)} file(s) or records skipped (see warnings above)")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_status(args: argparse.Namespace, config: Config) -> int:
@@ -240,12 +225,12 @@ def _cmd_status(args: argparse.Namespace, config: Config) -> int:
     info = index_status(config)
     if args.json:
         _print_json({k: getattr(info, k) for k in info.__slots__})
-        return 0
+        return EXIT_OK
     print(f"index: {info.path} (generation {info.generation}, built {info.built_at})")
     print(f"  {info.articles} articles, {info.chunks} chunks; newest {info.newest_date or '-'}")
     print(f"  model {info.model}; vectors {info.vector_index}")
     print(f"  backend {info.backend}; {info.segments} segment(s)")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
@@ -277,7 +262,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                 ]
             }
         )
-        return 0
+        return EXIT_OK
     for f in corpus.files:
         state = "SKIPPED" if f.skipped else f"{len(f.articles)} articles"
         print(f"{f.path}: {state}")
@@ -295,7 +280,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                 print(f"     § {section}")
         if f.duplicates_dropped:
             print(f"  {f.duplicates_dropped} near-duplicate paragraph(s) dropped")
-    return 0
+    return EXIT_OK
 
 
 def _sections(paragraphs: Sequence[Any]) -> list[str]:
@@ -311,7 +296,7 @@ def _cmd_ask(args: argparse.Namespace, config: Config) -> int:
 
     if args.batch is None and args.question is None:
         print("newsqa: error: give a QUESTION or --batch FILE", file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
     questions = _read_batch(args.batch) if args.batch is not None else [args.question]
     retriever = Retriever.open(config)
     for question in questions:
@@ -320,7 +305,7 @@ def _cmd_ask(args: argparse.Namespace, config: Config) -> int:
             _print_json(answer.to_json(), indent=None if args.batch else 2)
         else:
             _print_answer(answer, sys.stdout)
-    return 0
+    return EXIT_OK
 
 
 def _read_batch(path: str) -> list[str]:
@@ -371,7 +356,7 @@ def _cmd_eval(args: argparse.Namespace, config: Config) -> int:
         if not args.failures:
             data.pop("failures")
         _print_json(data)
-        return 0
+        return EXIT_OK
     print(f"{report.style}-style evaluation, {report.queries} queries")
     for name, value in report.metrics.items():
         shown = f"{value:.0f}" if name in {"in_corpus", "out_of_corpus"} else f"{value:.4f}"
@@ -383,7 +368,7 @@ def _cmd_eval(args: argparse.Namespace, config: Config) -> int:
     if args.failures:
         for failure in report.failures:
             print(f"  miss: {failure}")
-    return 0
+    return EXIT_OK
 
 
 def _print_json(data: Any, indent: int | None = 2) -> None:

@@ -6,17 +6,26 @@ Public surface::
     inspect_corpus(paths) -> Corpus        what ingestion finds, without indexing
     index_status(config) -> IndexInfo      the served index, without loading it
     open_index(config) -> SearchIndex      the served index, for retrieval
+    passage_text(chunk) -> str             what a chunk is embedded and matched as
     Config, load_config                    the one configuration object
     NewsqaError and its subclasses         every expected failure
 
-Everything in modules whose name starts with ``_`` is private.
+The index is kept by one of two backends (:class:`Backend`): the local segmented
+folder or Milvus, chosen by ``index.backend``. ``import newsqa.index`` is light:
+numpy, FAISS, jieba and the model's runtime load when a function is called or an
+object is built (``Embedder``, ``IndexReader`` and ``TextEncoder`` are loaded on first
+use). Everything in modules whose name starts with ``_`` is private.
 """
 
 from __future__ import annotations
 
-from ._backends.local._build import BuildReport, build_index
-from ._backends.local._reader import IndexReader, index_status, open_index
+from typing import TYPE_CHECKING, Any
+
+from ._api import build_index, index_status, open_index
+from ._backends import Backend, BuildReport
+from ._backends._passages import passage_text
 from ._config import (
+    MILVUS_TOKEN_ENV,
     BotConfig,
     Config,
     CorpusConfig,
@@ -26,10 +35,10 @@ from ._config import (
     RetrievalConfig,
     load_config,
 )
-from ._embedding import Embedder, TextEncoder
 from ._errors import (
     ConfigError,
     CorpusError,
+    IndexError_,
     IndexMismatchError,
     IndexNotFoundError,
     IndexStoreError,
@@ -43,8 +52,14 @@ from ._text import content_chars, normalize, split_sentences
 from ._tokens import tokenize
 from ._types import Article, Chunk, FileReport, Paragraph
 
+if TYPE_CHECKING:
+    from ._backends.local import IndexReader
+    from ._embedding import Embedder, TextEncoder
+
 __all__ = [
+    "MILVUS_TOKEN_ENV",
     "Article",
+    "Backend",
     "BotConfig",
     "BuildReport",
     "Chunk",
@@ -56,6 +71,7 @@ __all__ = [
     "Embedder",
     "FileReport",
     "IndexConfig",
+    "IndexError_",
     "IndexInfo",
     "IndexMismatchError",
     "IndexNotFoundError",
@@ -77,6 +93,25 @@ __all__ = [
     "load_config",
     "normalize",
     "open_index",
+    "passage_text",
     "split_sentences",
     "tokenize",
 ]
+
+_LAZY = {
+    "Embedder": ("._embedding", "Embedder"),
+    "TextEncoder": ("._embedding._protocol", "TextEncoder"),
+    "IndexReader": ("._backends.local", "IndexReader"),
+}
+"""Names whose modules import numpy (and more): loaded on first use, not on import."""
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module, attr = _LAZY[name]
+    value = getattr(importlib.import_module(module, __name__), attr)
+    globals()[name] = value
+    return value

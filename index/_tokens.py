@@ -38,7 +38,6 @@ _PARALLEL_FROM = 20_000
 def _jieba() -> Any:
     import jieba
 
-    jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
     return jieba
 

@@ -5,6 +5,8 @@ Public surface::
     Retriever.open(config)        load the served index and the model once
     Retriever.ask(question, k)    -> Answer(question, confident, hits, notice)
     Retriever.reload()            pick up a rebuilt index without a restart
+    Retriever.index, .info        the index being served, and its summary
+    Retriever.close()             close the index (also ``with Retriever.open(...)``)
     Answer, Hit                   frozen results; scores are higher-is-better
     evaluate(...)                 Recall@k / MRR / latency over an evaluation file
 

@@ -76,7 +76,8 @@ def evaluate(
     """Evaluate ``queries`` against the configured index, or one built from ``corpus``.
 
     ``corpus`` (a passages JSONL file, pages, or both) is indexed incrementally, so a
-    second run embeds nothing, in ``<index dir>/../eval/<digest of the paths>``.
+    second run embeds nothing, in ``<index dir>/../eval/<digest of the paths>``. A
+    ``retriever`` passed in is used as is (and left open); one opened here is closed.
     """
     rows = list(_read_jsonl(Path(queries)))
     if corpus:
@@ -88,7 +89,13 @@ def evaluate(
         report = build_index(config, show_progress=show_progress)
         logger.info("evaluation index: %d chunks (%d embedded)", report.chunks, report.embedded)
         retriever = None
-    retriever = retriever or Retriever.open(config)
+    if retriever is not None:
+        return _evaluate(retriever, rows)
+    with Retriever.open(config) as opened:  # opened here, so closed here
+        return _evaluate(opened, rows)
+
+
+def _evaluate(retriever: Retriever, rows: list[dict[str, Any]]) -> EvalReport:
     if rows and "gold_passage_id" in rows[0]:
         return _passage_style(retriever, rows)
     return _page_style(retriever, rows)

@@ -6,14 +6,19 @@ are fused by a weighted sum of their min-max normalised scores (every candidate 
 both scores, so nothing is lost when it is missing from one list), ranked, and turned
 into :class:`~newsqa.retrieval.Hit` objects quoting the original paragraph with its best
 sentence. Confidence is decided from the top hit: how much of the question's
-(IDF-weighted) wording it contains, and how close it is in meaning.
+(IDF-weighted) wording it contains, and how close it is in meaning. The arithmetic
+itself lives in :mod:`._scoring`; this module owns the served reader (reload, close)
+and the assembly of answers.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import TracebackType
 
 import numpy as np
 
@@ -22,15 +27,16 @@ from newsqa.index import (
     Embedder,
     IndexInfo,
     SearchIndex,
+    TextEncoder,
     content_chars,
     index_status,
     normalize,
     open_index,
-    split_sentences,
     tokenize,
 )
 
 from ._answer import Answer, Hit
+from ._scoring import best_sentence, coverage, fuse, proximity
 
 __all__ = ["Retriever"]
 
@@ -48,45 +54,135 @@ class _Scored:
     lexical: float
 
 
+class _Served:
+    """One opened reader and the questions running on it (guarded by the Retriever's lock).
+
+    A reader is *retired* when a reload replaced it or the Retriever was closed; it is
+    closed once retired and no question that started on it is still running.
+    """
+
+    __slots__ = ("active", "reader", "retired")
+
+    def __init__(self, reader: SearchIndex) -> None:
+        self.reader = reader
+        self.active = 0
+        self.retired = False
+
+    @property
+    def closable(self) -> bool:
+        return self.retired and self.active == 0
+
+
 class Retriever:
     """Answers questions from the served index. Thread-safe; load once, ask many times.
 
-    >>> retriever = Retriever.open(load_config())
-    >>> answer = retriever.ask("扬中市妇联的工作理念是什么？")
-    >>> answer.confident, answer.hits[0].title
+    >>> with Retriever.open(load_config()) as retriever:
+    ...     answer = retriever.ask("扬中市妇联的工作理念是什么？")
+    ...     answer.confident, answer.hits[0].title
+
+    :meth:`close` (or leaving the ``with`` block) closes the served index; a reader
+    replaced by :meth:`reload` is closed as soon as the questions running on it end.
     """
 
-    def __init__(self, config: Config, reader: SearchIndex, embedder: Embedder) -> None:
+    def __init__(self, config: Config, reader: SearchIndex, embedder: TextEncoder) -> None:
         self._config = config
-        self._reader = reader
         self._embedder = embedder
-        self._reload_lock = threading.Lock()
+        self._served = _Served(reader)
+        self._closed = False
+        self._lock = threading.Lock()  # guards _served, _closed and the in-flight counts
+        self._reload_lock = threading.Lock()  # one reload (or close) at a time
 
     @classmethod
-    def open(cls, config: Config, *, embedder: Embedder | None = None) -> Retriever:
-        """Open the served index and load the model (seconds; do it once)."""
+    def open(cls, config: Config, *, embedder: TextEncoder | None = None) -> Retriever:
+        """Open the served index and load the model (seconds; do it once).
+
+        ``embedder`` defaults to the configured :class:`~newsqa.index.Embedder`.
+        """
         reader = open_index(config)
-        embedder = embedder or Embedder(config.model)
-        embedder.encode_query("预热")  # load the model now, not on the first question
-        embedder.use_query_threads()
-        return cls(config, reader, embedder)
+        try:
+            encoder: TextEncoder = Embedder(config.model) if embedder is None else embedder
+            encoder.encode_query("预热")  # load the model now, not on the first question
+            encoder.use_query_threads()
+        except BaseException:
+            reader.close()
+            raise
+        return cls(config, reader, encoder)
+
+    @property
+    def index(self) -> SearchIndex:
+        """The index being served now (read-only).
+
+        A later :meth:`reload` may replace it, and then closes it once the questions
+        running on it have finished: hold on to it only between reloads.
+        """
+        return self._served.reader
 
     @property
     def info(self) -> IndexInfo:
-        return self._reader.info
+        return self._served.reader.info
 
     def reload(self) -> bool:
         """Switch to a newer generation if one was published; True if it switched.
 
-        Questions already being answered finish on the generation they started with.
+        Questions already being answered finish on the generation they started with;
+        the replaced reader is closed when the last of them ends.
         """
         with self._reload_lock:
-            if index_status(self._config).generation == self._reader.info.generation:
+            if self._closed:
+                raise RuntimeError("the retriever is closed")
+            current = self._served.reader
+            if index_status(self._config).generation == current.info.generation:
                 return False
-            fresh = open_index(self._config, previous=self._reader)
-            self._reader = fresh  # one reference swap: in-flight asks keep the old reader
+            fresh = open_index(self._config, previous=current)
+            with self._lock:
+                old, self._served = self._served, _Served(fresh)
+                old.retired = True
+                close_now = old.closable
             logger.info("reloaded index generation %s", fresh.info.generation)
+            if close_now:
+                _close_quietly(old.reader)
             return True
+
+    def close(self) -> None:
+        """Close the served index (idempotent). Questions still running finish first."""
+        with self._reload_lock:
+            with self._lock:
+                if self._closed:
+                    return
+                self._closed = True
+                served = self._served
+                served.retired = True
+                close_now = served.closable
+            if close_now:
+                served.reader.close()
+
+    def __enter__(self) -> Retriever:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _lease(self) -> Iterator[SearchIndex]:
+        """The served reader, kept open until the caller is done with it."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the retriever is closed")
+            served = self._served
+            served.active += 1
+        try:
+            yield served.reader
+        finally:
+            with self._lock:
+                served.active -= 1
+                close_now = served.closable
+            if close_now:
+                _close_quietly(served.reader)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """Search ``question`` and return up to ``k`` quoted hits with a confidence verdict.
@@ -105,23 +201,23 @@ class Retriever:
         if len(text) > limit:
             text = text[:limit]
             notice = f"问题太长，只用了前 {limit} 个字搜索。"
-        reader = self._reader
-        qnorm = normalize(text)
-        qtokens = tokenize(qnorm, normalized=True)
-        idf = _idf(reader, qtokens)
-        ranked = self._rank(reader, qnorm, qtokens, idf, k)
-        hits = self._hits(reader, ranked, idf)
+        with self._lease() as reader:
+            qnorm = normalize(text)
+            qtokens = tokenize(qnorm, normalized=True)
+            idf = _idf(reader, qtokens)
+            ranked = self._rank(reader, qnorm, qtokens, idf, k)
+            hits = self._hits(reader, ranked, idf)
         confident = bool(hits) and self._confident(ranked[0], hits[0], idf)
         return Answer(question=question, confident=confident, hits=tuple(hits), notice=notice)
 
     def search(self, question: str, k: int, *, distinct_articles: bool = False) -> list[Hit]:
         """The ranked hits alone (for evaluation): optionally at most one per article."""
-        reader = self._reader
-        qnorm = normalize(question.strip())
-        qtokens = tokenize(qnorm, normalized=True)
-        idf = _idf(reader, qtokens)
-        ranked = self._rank(reader, qnorm, qtokens, idf, k, distinct_articles=distinct_articles)
-        return self._hits(reader, ranked, idf, highlight=False)
+        with self._lease() as reader:
+            qnorm = normalize(question.strip())
+            qtokens = tokenize(qnorm, normalized=True)
+            idf = _idf(reader, qtokens)
+            ranked = self._rank(reader, qnorm, qtokens, idf, k, distinct_articles=distinct_articles)
+            return self._hits(reader, ranked, idf, highlight=False)
 
     # -- ranking -------------------------------------------------------------------
 
@@ -148,12 +244,12 @@ class Retriever:
         rows = np.unique(np.concatenate([d_rows, l_rows.astype(np.int64)]))
         dense = reader.dense_scores(qvec, rows)
         lexical = np.fromiter((lex_of.get(r, 0.0) for r in rows.tolist()), np.float32, len(rows))
-        fused = cfg.dense_weight * _minmax(dense) + (1.0 - cfg.dense_weight) * _minmax(lexical)
+        fused = fuse(dense, lexical, cfg.dense_weight)
         if cfg.proximity_weight > 0 and idf:
             # rerank the head: prefer chunks holding the question's words close together
             head = np.argsort(-fused, kind="stable")[: cfg.rerank_depth]
             for i, chunk in zip(head, reader.chunks(rows[head].tolist()), strict=True):
-                fused[i] += cfg.proximity_weight * _proximity(chunk.text, idf)
+                fused[i] += cfg.proximity_weight * proximity(chunk.text, idf)
         order = np.lexsort((rows, -fused))
         out = [
             _Scored(int(rows[i]), float(fused[i]), float(dense[i]), float(lexical[i]))
@@ -187,7 +283,7 @@ class Retriever:
         chunks = reader.chunks([s.row for s in ranked])
         hits = []
         for rank, (s, chunk) in enumerate(zip(ranked, chunks, strict=True), start=1):
-            span = _best_sentence(chunk.text, idf) if highlight else (0, len(chunk.text))
+            span = best_sentence(chunk.text, idf) if highlight else (0, len(chunk.text))
             hits.append(
                 Hit(
                     rank=rank,
@@ -208,18 +304,9 @@ class Retriever:
 
     def _confident(self, top: _Scored, hit: Hit, idf: dict[str, float]) -> bool:
         cfg = self._config.retrieval
-        coverage = _coverage(idf, normalize(hit.title + hit.text))
-        logger.debug("confidence: coverage=%.2f dense=%.3f", coverage, top.dense)
-        return coverage >= cfg.min_coverage or top.dense >= cfg.min_dense
-
-
-def _minmax(x: np.ndarray) -> np.ndarray:
-    if x.size == 0:
-        return x
-    lo, hi = float(x.min()), float(x.max())
-    if hi - lo < 1e-9:
-        return np.ones_like(x) if hi > 0 else np.zeros_like(x)
-    return (x - lo) / (hi - lo)
+        share = coverage(idf, normalize(hit.title + hit.text))
+        logger.debug("confidence: coverage=%.2f dense=%.3f", share, top.dense)
+        return share >= cfg.min_coverage or top.dense >= cfg.min_dense
 
 
 def _idf(reader: SearchIndex, tokens: list[str]) -> dict[str, float]:
@@ -227,72 +314,9 @@ def _idf(reader: SearchIndex, tokens: list[str]) -> dict[str, float]:
     return dict(zip(tokens, reader.idf(tokens), strict=True))
 
 
-def _coverage(weights: dict[str, float], text: str) -> float:
-    """IDF-weighted share of the question's distinct tokens that occur in ``text``."""
-    total = sum(weights.values())
-    if total <= 0:
-        return 0.0
-    return sum(w for t, w in weights.items() if t in text) / total
-
-
-def _proximity(text: str, idf: dict[str, float]) -> float:
-    """How much of the question one sentence of ``text`` holds, and how close together.
-
-    Per sentence: the IDF-weighted share of the question's words it contains, times
-    ``shortest possible span / shortest window holding one of each`` (1 when those
-    words stand side by side). The chunk scores as its best sentence.
-    """
-    total = sum(idf.values())
-    if total <= 0:
-        return 0.0
-    norm = normalize(text)
-    best = 0.0
-    for start, end in split_sentences(norm):
-        share, span = _window(norm[start:end], idf)
-        best = max(best, share / total * span)
-    return best
-
-
-def _window(sentence: str, idf: dict[str, float]) -> tuple[float, float]:
-    """``(IDF weight of the words present, tightness of the shortest window holding them)``."""
-    events: list[tuple[int, int, str]] = []
-    for term in idf:
-        pos = sentence.find(term)
-        while pos >= 0:
-            events.append((pos, pos + len(term), term))
-            pos = sentence.find(term, pos + 1)
-    present = {t for _, _, t in events}
-    if not present:
-        return 0.0, 0.0
-    events.sort()
-    shortest = len(sentence)
-    counts: dict[str, int] = {}
-    left = 0
-    for _, end, term in events:  # sliding window over the occurrences
-        counts[term] = counts.get(term, 0) + 1
-        while len(counts) == len(present):
-            lstart, _, lterm = events[left]
-            shortest = min(shortest, end - lstart)
-            counts[lterm] -= 1
-            if not counts[lterm]:
-                del counts[lterm]
-            left += 1
-    tight = sum(len(t) for t in present)
-    return sum(idf[t] for t in present), tight / max(shortest, tight)
-
-
-def _best_sentence(text: str, idf: dict[str, float]) -> tuple[int, int]:
-    """Span of the sentence of ``text`` sharing the most (IDF-weighted) question words."""
-    spans = split_sentences(text) or [(0, len(text))]
-    best, best_score = spans[0], -1.0
-    for start, end in spans:
-        sentence = normalize(text[start:end])
-        score = sum(w for t, w in idf.items() if t in sentence)
-        if score > best_score:
-            best, best_score = (start, end), score
-    start, end = best
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+def _close_quietly(reader: SearchIndex) -> None:
+    """Close a retired reader off the caller's path: a failure is logged, not raised."""
+    try:
+        reader.close()
+    except Exception:
+        logger.warning("closing a replaced index reader failed", exc_info=True)

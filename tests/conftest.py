@@ -7,11 +7,17 @@ import itertools
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
 from newsqa.index import Config, ModelConfig
+from newsqa.index._embedding import Vectors
+
+if TYPE_CHECKING:
+    from newsqa.index import Embedder
+    from newsqa.retrieval import Retriever
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -38,7 +44,7 @@ class FakeEmbedder:
     quality is tested with the real model in the ``slow`` tests.
     """
 
-    dim = 64
+    dim: int = 64
 
     def __init__(self, name: str = "fake-bigram") -> None:
         self.name = name
@@ -54,15 +60,17 @@ class FakeEmbedder:
             "weights": "test",
         }
 
-    def _vec(self, text: str) -> np.ndarray:
+    def _vec(self, text: str) -> Vectors:
         v = np.zeros(self.dim, dtype=np.float32)
         for a, b in itertools.pairwise(text):
             h = int(hashlib.md5((a + b).encode()).hexdigest()[:8], 16)
             v[h % self.dim] += 1.0
         n = np.linalg.norm(v)
-        return v / n if n else v
+        if n:
+            v /= n
+        return v
 
-    def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+    def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
         self.encoded.extend(texts)
         return (
             np.stack([self._vec(t) for t in texts])
@@ -70,10 +78,10 @@ class FakeEmbedder:
             else np.zeros((0, self.dim), np.float32)
         )
 
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
         return np.stack([self._vec(t) for t in texts])
 
-    def encode_query(self, text: str) -> np.ndarray:
+    def encode_query(self, text: str) -> Vectors:
         return self._vec(text)
 
     def use_query_threads(self) -> None:
@@ -93,7 +101,7 @@ def make_config(tmp_path: Path, corpus: Sequence[Path], model: str = "fake-bigra
 
 
 @pytest.fixture(scope="session")
-def real_embedder():  # type: ignore[no-untyped-def]
+def real_embedder() -> Embedder:
     """The bundled default model (converted once into ~/.cache/newsqa/models)."""
     from newsqa.index import Embedder
 
@@ -101,7 +109,7 @@ def real_embedder():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def page_config(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Config:  # type: ignore[no-untyped-def]
+def page_config(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder) -> Config:
     """An index of the real newspaper page built with the default model."""
     from newsqa.index import build_index
 
@@ -113,7 +121,7 @@ def page_config(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Conf
 
 
 @pytest.fixture(scope="session")
-def page_retriever(page_config: Config, real_embedder):  # type: ignore[no-untyped-def]
+def page_retriever(page_config: Config, real_embedder: Embedder) -> Retriever:
     from newsqa.retrieval import Retriever
 
     return Retriever.open(page_config, embedder=real_embedder)

@@ -1,1 +1,21 @@
-"""The Telegram bot (``newsqa bot``), built on python-telegram-bot."""
+"""The Telegram bot (``newsqa bot``), built on python-telegram-bot: questions in,
+verbatim quotes out.
+
+Public surface::
+
+    run_bot(config) -> int                          run until stopped; the exit status
+    build_application(config, retriever, token)     the PTB Application, not started
+    RetrieverLike                                   what the bot needs of a retriever
+    TOKEN_ENV                                       "TELEGRAM_BOT_TOKEN"
+
+The token only ever comes from the environment. Importing this package loads
+python-telegram-bot; the model stack loads only when :func:`run_bot` starts.
+"""
+
+from __future__ import annotations
+
+from ._app import build_application, run_bot
+from ._secrets import TOKEN_ENV
+from ._types import RetrieverLike
+
+__all__ = ["TOKEN_ENV", "RetrieverLike", "build_application", "run_bot"]

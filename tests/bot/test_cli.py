@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from newsqa.bot.cli import main
+from newsqa.bot.cli import _parser, main
 from newsqa.index import Config
 from tests.conftest import PAGE, RESULT_KEYS, ROOT
 
@@ -99,3 +99,64 @@ def test_ask_json_schema_batch_and_mismatch(page_config: Config, tmp_path: Path)
     _one_line_error(
         _run("--config", str(cfg), "--index", index_dir, "ask", "问题"), "built with model"
     )
+
+
+def test_help_imports_no_heavy_module() -> None:
+    code = (
+        "import sys\n"
+        "from newsqa.bot.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(','.join(m for m in ('numpy', 'torch', 'telegram', 'faiss') if m in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert "usage: newsqa" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == "", proc.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("section", "fragment"),
+    [
+        ('[model]\nbackend = "tensorrt"\n', "model.backend"),
+        ("[model]\nbatch_size = 0\n", "model.batch_size"),
+        ('[bot]\nmode = "push"\n', "bot.mode"),
+        ("[bot]\nwebhook_port = 70000\n", "bot.webhook_port"),
+        ("[retrieval]\ntop_k = 0\n", "retrieval.top_k"),
+        ('[index]\nbackend = "elastic"\n', "index.backend"),
+    ],
+)
+def test_bad_config_makes_the_bot_exit_2_in_one_line(
+    tmp_path: Path, section: str, fragment: str
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(section, encoding="utf-8")
+    proc = _run("--config", str(bad), "bot")  # no token needed: config is checked first
+    assert proc.returncode == 2, proc.stderr
+    _one_line_error(proc, fragment)
+    assert proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_bad_config_from_the_environment_is_one_line_for_other_commands(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NEWSQA_RETRIEVAL_TOP_K", "0")
+    assert main(["ask", "x"]) == 1  # status 1 as every other expected failure
+    err = capsys.readouterr().err
+    assert err == "newsqa: error: config key retrieval.top_k: 0 is out of range (at least 1)\n"
+
+
+def test_model_flag_choices_come_from_the_config_types() -> None:
+    from typing import get_args
+
+    from newsqa.index._config import ModelBackend
+
+    with pytest.raises(SystemExit):
+        main(["ask", "--model-backend", "tensorrt", "x"])
+    for backend in get_args(ModelBackend):
+        args = _parser().parse_args(["ask", "--model-backend", backend, "x"])
+        assert args.model_backend == backend
+    assert _parser().parse_args(["ask", "--quantize", "none", "x"]).quantize == "none"

@@ -93,7 +93,7 @@ class Emulator:
 
     @property
     def base_url(self) -> str:
-        """What to give ``ApplicationBuilder().base_url`` (``newsqa.bot.base_url``)."""
+        """What to give ``ApplicationBuilder().base_url`` (``bot.base_url`` in the config)."""
         return f"{self.api_url}/bot"
 
     def start(self, timeout: float = 20.0) -> Emulator:

@@ -1,0 +1,1 @@
+"""Tests of newsqa.retrieval: scoring, the Retriever, evaluation, golden questions."""

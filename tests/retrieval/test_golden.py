@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import pytest
 
 from newsqa.index import content_chars
+from newsqa.retrieval import Answer, Retriever
 from tests.conftest import SEED_DEV
 
 pytestmark = pytest.mark.slow
@@ -20,7 +22,7 @@ def _seed() -> list[dict[str, object]]:
     ]
 
 
-def _gold_rank(answer, gold: list[str]) -> int | None:  # type: ignore[no-untyped-def]
+def _gold_rank(answer: Answer, gold: list[str]) -> int | None:
     wanted = [content_chars(g) for g in gold]
     for hit in answer.hits:
         if any(w in content_chars(hit.text) for w in wanted):
@@ -28,13 +30,13 @@ def _gold_rank(answer, gold: list[str]) -> int | None:  # type: ignore[no-untype
     return None
 
 
-def test_seed_dev_in_corpus_questions(page_retriever) -> None:  # type: ignore[no-untyped-def]
+def test_seed_dev_in_corpus_questions(page_retriever: Retriever) -> None:
     at1 = 0
     in_corpus = [row for row in _seed() if row["gold_contains"]]
     assert len(in_corpus) == 13
     for row in in_corpus:
         answer = page_retriever.ask(str(row["question"]), k=3)
-        rank = _gold_rank(answer, list(row["gold_contains"]))  # type: ignore[arg-type]
+        rank = _gold_rank(answer, cast(list[str], row["gold_contains"]))
         assert rank is not None, f"{row['qid']} {row['question']}: gold not in top 3"
         assert answer.confident, f"{row['qid']}: should be confident"
         fragment = content_chars(str(row["gold_title_contains"]))
@@ -44,7 +46,7 @@ def test_seed_dev_in_corpus_questions(page_retriever) -> None:  # type: ignore[n
     assert at1 >= 12
 
 
-def test_seed_dev_out_of_corpus_is_not_confident(page_retriever) -> None:  # type: ignore[no-untyped-def]
+def test_seed_dev_out_of_corpus_is_not_confident(page_retriever: Retriever) -> None:
     for row in _seed():
         if not row["gold_contains"]:
             answer = page_retriever.ask(str(row["question"]))
@@ -55,11 +57,11 @@ def test_seed_dev_out_of_corpus_is_not_confident(page_retriever) -> None:  # typ
     "question",
     ["今天上海的天气怎么样？", "苹果公司最新款手机的价格是多少？", "如何学习Python编程？"],
 )
-def test_own_out_of_corpus_questions(page_retriever, question: str) -> None:  # type: ignore[no-untyped-def]
+def test_own_out_of_corpus_questions(page_retriever: Retriever, question: str) -> None:
     assert not page_retriever.ask(question).confident
 
 
-def test_traditional_and_simplified_agree(page_retriever) -> None:  # type: ignore[no-untyped-def]
+def test_traditional_and_simplified_agree(page_retriever: Retriever) -> None:
     simp = page_retriever.ask("冠县电商行业妇联的主席是谁？", k=1)
     trad = page_retriever.ask("冠縣電商行業婦聯的主席是誰？", k=1)
     assert simp.hits[0].chunk_id == trad.hits[0].chunk_id

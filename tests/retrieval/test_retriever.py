@@ -36,8 +36,8 @@ def retriever(tmp_path: Path) -> Retriever:
     corpus.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in ROWS), encoding="utf-8")
     cfg = make_config(tmp_path, [corpus])
     emb = FakeEmbedder()
-    build_index(cfg, embedder=emb)  # type: ignore[arg-type]
-    return Retriever.open(cfg, embedder=emb)  # type: ignore[arg-type]
+    build_index(cfg, embedder=emb)
+    return Retriever.open(cfg, embedder=emb)
 
 
 @pytest.mark.parametrize("question", ["", "   ", "？？！！", "😀😀🎉", "。。。……"])
@@ -98,7 +98,7 @@ def test_reload_picks_up_a_rebuild(tmp_path: Path, retriever: Retriever) -> None
         encoding="utf-8",
     )
     cfg = make_config(tmp_path, [tmp_path / "c.jsonl", corpus])
-    build_index(cfg, embedder=FakeEmbedder())  # type: ignore[arg-type]
+    build_index(cfg, embedder=FakeEmbedder())
     old_info = retriever.info
     assert retriever.reload() is True
     assert retriever.info.generation != old_info.generation
@@ -107,7 +107,7 @@ def test_reload_picks_up_a_rebuild(tmp_path: Path, retriever: Retriever) -> None
 
 def test_no_index_and_model_mismatch(tmp_path: Path, retriever: Retriever) -> None:
     with pytest.raises(IndexNotFoundError):
-        Retriever.open(make_config(tmp_path / "elsewhere", []), embedder=FakeEmbedder())  # type: ignore[arg-type]
+        Retriever.open(make_config(tmp_path / "elsewhere", []), embedder=FakeEmbedder())
     cfg = make_config(tmp_path, [tmp_path / "c.jsonl"], model="another-model")
     with pytest.raises(IndexMismatchError):
-        Retriever.open(cfg, embedder=FakeEmbedder("another-model"))  # type: ignore[arg-type]
+        Retriever.open(cfg, embedder=FakeEmbedder("another-model"))

@@ -1,4 +1,4 @@
-"""Building the index: read what changed, embed what is new, add a segment, swap it in.
+"""Building the local index: read what changed, embed what is new, add a segment, swap.
 
 Builds are incremental at the level of files and chunks:
 
@@ -15,11 +15,16 @@ million. Deleted rows are masked out of every search structure at once and dropp
 for good when their segment is merged (see :func:`_merge_plan`), or with
 ``compact=True``. A different model, tokenizer, chunk size or format version forces a
 full rebuild, reported in one line. See :mod:`._layout` for the atomic swap.
+
+:func:`build_local` is a sequence of named steps: the previous generation
+(:func:`_previous`), which files to read (:func:`_plan_reads`), what changed
+(:func:`_compare_files`), the vectors (:func:`_vectors`), the new segment
+(:func:`_add_segment`), merges (:func:`_merge_some`) and the new generation
+(:func:`_write_generation`, then :meth:`IndexLayout.publish`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import signal
@@ -30,22 +35,26 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from tqdm import tqdm
 
 from ..._config import Config
 from ..._embedding._embedder import Embedder
+from ..._embedding._protocol import TextEncoder
 from ..._errors import CorpusError
-from ..._ingest import chunk_articles, ingest_files, walk_corpus
-from ..._text import normalize
-from ..._tokens import TOKENIZER_ID, tokenize_many
+from ..._ingest import Corpus, chunk_articles, ingest_files, walk_corpus
+from ..._tokens import tokenize_many
 from ..._types import Article, Chunk
+from .._passages import content_hash, embed_into, passage_text, to_embed
+from .._report import BuildReport, ChangeCounts
 from ._catalog import Catalog, FileEntry
-from ._layout import CATALOG, DELETED, FORMAT_VERSION, META, IndexLayout
+from ._layout import CATALOG, DELETED, META, IndexLayout
 from ._segment import SegmentInfo, merge_segments, read_deleted, write_segment
+from ._settings import IDENTITY, settings
 from ._store import MetaStore
 from ._vectors import SegmentVectors
 
-__all__ = ["BuildReport", "build_index", "passage_text"]
+__all__ = ["BuildReport", "build_local", "passage_text"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,40 +64,7 @@ _FAULT_ENV = "NEWSQA_TEST_KILL_AT"
 _REWRITE_DELETED_SHARE = 1 / 3
 """A segment with more of its rows deleted than this is rewritten without them."""
 
-
-@dataclass(frozen=True, slots=True)
-class BuildReport:
-    """What a build did. Counts are chunks compared with the previously served index."""
-
-    generation: str
-    full: bool
-    reason: str
-    added: int
-    changed: int
-    removed: int
-    unchanged: int
-    embedded: int
-    articles: int
-    chunks: int
-    files: int
-    warnings: tuple[str, ...]
-    duplicates_dropped: int
-    seconds: float
-    files_read: int = 0
-    """Corpus files read this time (the others were unchanged since the last build)."""
-    segments: int = 0
-    """Segments of the new generation."""
-    merged: int = 0
-    """Segments merged into one by this build (0: none)."""
-
-
-def passage_text(chunk: Chunk) -> str:
-    """What represents a chunk for matching: its normalised title and text."""
-    return normalize(chunk.title) + "\n" + normalize(chunk.text)
-
-
-def _content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+Mask = npt.NDArray[np.bool_]
 
 
 def _fault(stage: str) -> None:
@@ -97,235 +73,106 @@ def _fault(stage: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _settings(config: Config, model: dict[str, Any]) -> dict[str, Any]:
-    """Everything that, when it changes, makes the stored vectors or tokens stale."""
-    return {
-        "format_version": FORMAT_VERSION,
-        "model": model,
-        "tokenizer": TOKENIZER_ID,
-        "max_chunk_chars": config.index.max_chunk_chars,
-    }
-
-
 @dataclass
 class _State:
     """The served generation as a build sees it."""
 
     segments: list[SegmentInfo] = field(default_factory=list)
-    deleted: dict[str, np.ndarray] = field(default_factory=dict)  # name -> bool mask
+    deleted: dict[str, Mask] = field(default_factory=dict)  # name -> bool mask
     catalog: Catalog = field(default_factory=Catalog)
 
 
-def _load_state(layout: IndexLayout, gen: Path, manifest: dict[str, Any]) -> _State:
-    segments = [SegmentInfo.from_json(s) for s in manifest.get("segments", [])]
-    return _State(segments, read_deleted(gen, segments), Catalog.load(gen / CATALOG))
+@dataclass
+class _Reads:
+    """Step 1: the files to read, and the catalog entries of those not to."""
+
+    to_read: list[tuple[Path, str]]
+    stats: dict[str, os.stat_result]
+    catalog: Catalog
+    """Entries of the files kept as they are; the re-read ones are added by step 2."""
 
 
 @dataclass
-class _Counts:
-    added: int = 0
-    changed: int = 0
-    removed: int = 0
-    unchanged: int = 0
+class _Changes:
+    """Step 2: what the re-read files became, and which previous rows are deleted."""
+
+    catalog: Catalog
+    counts: ChangeCounts
+    deleted: dict[str, Mask]
+    articles: list[Article] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
+    files: list[tuple[FileEntry, int]] = field(default_factory=list)  # entry, chunk count
+
+    @property
+    def n_articles(self) -> int:
+        return sum(len(e.articles) for e in self.catalog.values())
 
 
-def build_index(
+@dataclass
+class _Vectors:
+    """Step 3: the new chunks' passage texts, hashes and vectors (row i: chunk i)."""
+
+    texts: list[str]
+    hashes: list[str]
+    matrix: npt.NDArray[np.float32]
+    embedded: int
+
+    @property
+    def dim(self) -> int:
+        return int(self.matrix.shape[1])
+
+    def drop_matrix(self) -> None:
+        """Free the vectors once written (a big build holds them only while it must)."""
+        self.matrix = np.zeros((0, self.dim), dtype=np.float32)
+
+
+def build_local(
     config: Config,
     *,
     full: bool = False,
     compact: bool = False,
     show_progress: bool = False,
-    embedder: Embedder | None = None,
+    embedder: TextEncoder | None = None,
 ) -> BuildReport:
-    """Build or incrementally update the index in ``config.index.dir``.
+    """Build or incrementally update the local index in ``config.index.dir``.
 
     ``full`` re-reads and re-embeds everything; ``compact`` merges every segment into
-    one (no re-embedding). Raises :class:`~newsqa.index.CorpusError` when the corpus holds no
-    article, and :class:`~newsqa.index.IndexStoreError` when the folder cannot be written; in
-    both cases the previously served index is untouched.
+    one (no re-embedding). Raises :class:`~newsqa.index.CorpusError` when the corpus
+    holds no article, and :class:`~newsqa.index.IndexStoreError` when the folder cannot
+    be written; in both cases the previously served index is untouched.
     """
-    if config.index.backend == "milvus":
-        from ..milvus._milvus import build_milvus  # lazy: pymilvus only when chosen
-
-        milvus_report: BuildReport = build_milvus(
-            config, full=full, show_progress=show_progress, embedder=embedder
-        )
-        return milvus_report
     started = time.perf_counter()
     layout = IndexLayout(config.index.dir)
     with layout.lock():
         layout.prune(keep_previous=config.index.keep_generations)
         files = walk_corpus(config.corpus.paths)
-        embedder = embedder or Embedder(config.model)
-        settings = _settings(config, embedder.identity())
+        encoder: TextEncoder = embedder or Embedder(config.model)
+        recorded = settings(config, encoder.identity())
+        state, reason = _previous(layout, recorded, full)
 
-        state = _State()
-        reason = "requested with --full" if full else ""
-        prev = layout.current_or_none()
-        if prev is not None and not full:
-            manifest = layout.read_manifest(prev)
-            reason = _stale_reason(manifest.get("settings", {}), settings)
-            if not reason:
-                state = _load_state(layout, prev, manifest)
-        elif prev is None:
-            reason = "no previous index"
-        if reason and prev is not None:
-            logger.warning("full rebuild: %s", reason)
-
-        # 1. which files to read: new, or changed size or modification time
-        catalog = Catalog()
-        to_read: list[tuple[Path, str]] = []
-        stats: dict[str, os.stat_result] = {}
-        for path, key in files:
-            src = str(path.resolve())
-            try:
-                stat = path.stat()
-            except OSError:
-                to_read.append((path, key))  # ingestion reports why it cannot be read
-                continue
-            stats[src] = stat
-            old = state.catalog.get(src)
-            if old is not None and old.same_stat(stat):
-                catalog[src] = old
-            else:
-                to_read.append((path, key))
-        reserved = {a for e in catalog.values() for a in e.articles}
-        corpus = ingest_files(to_read, reserved_ids=reserved)
-
-        # 2. what changed: compare the re-read files with their previous rows
-        counts = _Counts(unchanged=sum(e.count for e in catalog.values()))
-        deleted = {name: mask.copy() for name, mask in state.deleted.items()}
+        reads = _plan_reads(files, state)
+        reserved = {a for e in reads.catalog.values() for a in e.articles}
+        corpus = ingest_files(reads.to_read, reserved_ids=reserved)
         stores = _Stores(layout)
-        new_articles: list[Article] = []
-        new_chunks: list[Chunk] = []
-        new_files: list[tuple[str, FileEntry, int]] = []  # path, entry, chunk count
-        for report in corpus.files:
-            src = report.path
-            old = state.catalog.get(src)
-            got = stats.get(src)
-            size, mtime = (got.st_size, got.st_mtime_ns) if got else (-1, -1)
-            if old is not None and report.digest and old.digest == report.digest:
-                old.size, old.mtime_ns = size, mtime  # touched, not edited
-                catalog[src] = old
-                counts.unchanged += old.count
-                continue
-            chunks = chunk_articles(report.articles, config.index.max_chunk_chars)
-            if old is not None and old.count:
-                before = {cid: h for _, cid, h in stores.hashes(old)}
-                _compare(chunks, before, counts)
-                deleted[old.segment][old.start : old.start + old.count] = True
-            else:
-                counts.added += len(chunks)
-            entry = FileEntry(
-                size=size,
-                mtime_ns=mtime,
-                digest=report.digest,
-                articles=[a.article_id for a in report.articles],
-                newest_date=max((a.date for a in report.articles if a.date), default=""),
-                warnings=list(report.warnings),
-                skipped=report.skipped,
-                duplicates_dropped=report.duplicates_dropped,
-            )
-            catalog[src] = entry
-            new_files.append((src, entry, len(chunks)))
-            new_articles.extend(report.articles)
-            new_chunks.extend(chunks)
-        for src, old in state.catalog.items():
-            if src not in catalog:
-                counts.removed += old.count
-                if old.count:
-                    deleted[old.segment][old.start : old.start + old.count] = True
-
-        n_articles = sum(len(e.articles) for e in catalog.values())
-        if not n_articles:
+        try:
+            changes = _compare_files(config, corpus, reads, state, stores)
+            if not changes.n_articles:
+                raise CorpusError("no articles found in " + ", ".join(config.corpus.paths))
+            vectors = _vectors(encoder, changes.chunks, state, stores, show_progress, reads)
+        finally:
             stores.close()
-            raise CorpusError("no articles found in " + ", ".join(config.corpus.paths))
 
-        # 3. vectors: reuse what was embedded before, embed the rest
-        texts = [passage_text(c) for c in new_chunks]
-        hashes = [_content_hash(t) for t in texts]
-        known = stores.vectors_for(state.segments, set(hashes)) if state.segments else {}
-        todo: list[int] = []
-        seen = set(known)
-        for i, h in enumerate(hashes):
-            if h not in seen:
-                seen.add(h)
-                todo.append(i)
-        logger.info(
-            "%d files read, %d chunks to index, %d to embed", len(to_read), len(texts), len(todo)
-        )
-        fresh = embedder.encode_passages([texts[i] for i in todo], show_progress=show_progress)
-        _fault("embedded")
-        dim = int(embedder.dim)
-        for j, i in enumerate(todo):
-            known[hashes[i]] = fresh[j]
-        matrix = np.zeros((len(new_chunks), dim), dtype=np.float32)
-        for row, h in enumerate(hashes):
-            matrix[row] = known[h]
-        stores.close()
-        del known, fresh
-
-        # 4. the new segment, then merges
-        segments = list(state.segments)
-        if new_chunks:
-            tokens: Iterable[Sequence[str]] = tokenize_many(texts)
-            if show_progress:
-                tokens = tqdm(tokens, total=len(texts), desc="tokenising", unit="chunk")
-            folder = layout.new_segment()
-            info = write_segment(
-                folder,
-                new_articles,
-                new_chunks,
-                hashes,
-                matrix,
-                tokens,
-                approximate_threshold=config.index.approximate_threshold,
-            )
-            del tokens
-            layout.flush(folder)
-            segments.append(info)
-            deleted[info.name] = np.zeros(info.rows, dtype=bool)
-            start = 0
-            for _, entry, n in new_files:
-                entry.segment, entry.start, entry.count = info.name, start, n
-                start += n
-        del matrix
-        # a segment whose every row is deleted is simply dropped
-        segments = [s for s in segments if s.rows and not deleted[s.name].all()]
-        merged = 0
-        chosen = _merge_plan(segments, deleted, config.index.max_segments, compact)
-        if chosen:
-            segments, deleted = _merge(layout, config, segments, deleted, chosen, catalog)
-            merged = len(chosen)
-
-        # 5. the generation: deletions, the catalog, the manifest last
-        gen = layout.new_generation()
-        (gen / DELETED).mkdir()
-        for seg in segments:
-            rows = np.flatnonzero(deleted[seg.name]).astype(np.int32)
-            if len(rows):
-                np.save(gen / DELETED / f"{seg.name}.npy", rows)
-        catalog.save(gen / CATALOG)
-        _fault("written")
-        live = sum(seg.rows - int(deleted[seg.name].sum()) for seg in segments)
-        kinds = [seg.kind for seg in segments]
-        layout.write_manifest(
-            gen,
-            {
-                "settings": settings,
-                "segments": [seg.to_json() for seg in segments],
-                "vector_index": _describe(kinds),
-                "dim": dim,
-                "counts": {"articles": n_articles, "chunks": live, "files": len(catalog)},
-                "newest_date": max((e.newest_date for e in catalog.values()), default=""),
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            },
-        )
+        segments = _add_segment(layout, config, state, changes, vectors, show_progress)
+        dim = vectors.dim
+        vectors.drop_matrix()
+        segments, merged = _merge_some(layout, config, segments, changes, compact)
+        gen, live = _write_generation(layout, recorded, segments, changes, dim)
         _fault("manifest")
         layout.publish(gen, keep=config.index.keep_generations)
         _fault("published")
 
-    warnings = [w for e in catalog.values() for w in e.warnings]
+    catalog = changes.catalog
+    counts = changes.counts
     return BuildReport(
         generation=gen.name,
         full=bool(reason),
@@ -334,32 +181,218 @@ def build_index(
         changed=counts.changed,
         removed=counts.removed,
         unchanged=counts.unchanged,
-        embedded=len(todo),
-        articles=n_articles,
+        embedded=vectors.embedded,
+        articles=changes.n_articles,
         chunks=live,
         files=len(catalog),
-        warnings=tuple(warnings),
+        warnings=tuple(w for e in catalog.values() for w in e.warnings),
         duplicates_dropped=sum(e.duplicates_dropped for e in catalog.values()),
         seconds=time.perf_counter() - started,
-        files_read=len(to_read),
+        files_read=len(reads.to_read),
         segments=len(segments),
         merged=merged,
     )
 
 
-def _compare(chunks: Sequence[Chunk], before: dict[str, str], counts: _Counts) -> None:
-    """Count a re-read file's chunks as added, changed or unchanged; the rest removed."""
-    now = set()
-    for chunk in chunks:
-        now.add(chunk.chunk_id)
-        old_hash = before.get(chunk.chunk_id)
-        if old_hash is None:
-            counts.added += 1
-        elif old_hash != _content_hash(passage_text(chunk)):
-            counts.changed += 1
+def _previous(layout: IndexLayout, recorded: dict[str, Any], full: bool) -> tuple[_State, str]:
+    """The served generation to update, or an empty one and why everything is rebuilt."""
+    state = _State()
+    reason = "requested with --full" if full else ""
+    prev = layout.current_or_none()
+    if prev is not None and not full:
+        manifest = layout.read_manifest(prev)
+        reason = IDENTITY.stale_reason(manifest.get("settings", {}), recorded)
+        if not reason:
+            segments = [SegmentInfo.from_json(s) for s in manifest.get("segments", [])]
+            state = _State(segments, read_deleted(prev, segments), Catalog.load(prev / CATALOG))
+    elif prev is None:
+        reason = "no previous index"
+    if reason and prev is not None:
+        logger.warning("full rebuild: %s", reason)
+    return state, reason
+
+
+def _plan_reads(files: Sequence[tuple[Path, str]], state: _State) -> _Reads:
+    """Step 1: which files to read: new ones, or with another size or modification time."""
+    reads = _Reads(to_read=[], stats={}, catalog=Catalog())
+    for path, key in files:
+        src = str(path.resolve())
+        try:
+            stat = path.stat()
+        except OSError:
+            reads.to_read.append((path, key))  # ingestion reports why it cannot be read
+            continue
+        reads.stats[src] = stat
+        old = state.catalog.get(src)
+        if old is not None and old.same_stat(stat):
+            reads.catalog[src] = old
         else:
-            counts.unchanged += 1
-    counts.removed += sum(1 for cid in before if cid not in now)
+            reads.to_read.append((path, key))
+    return reads
+
+
+def _compare_files(
+    config: Config, corpus: Corpus, reads: _Reads, state: _State, stores: _Stores
+) -> _Changes:
+    """Step 2: compare the re-read files with their previous rows; mark those deleted."""
+    catalog = reads.catalog
+    changes = _Changes(
+        catalog=catalog,
+        counts=ChangeCounts(unchanged=sum(e.count for e in catalog.values())),
+        deleted={name: mask.copy() for name, mask in state.deleted.items()},
+    )
+    for report in corpus.files:
+        src = report.path
+        old = state.catalog.get(src)
+        got = reads.stats.get(src)
+        size, mtime = (got.st_size, got.st_mtime_ns) if got else (-1, -1)
+        if old is not None and report.digest and old.digest == report.digest:
+            old.size, old.mtime_ns = size, mtime  # touched, not edited
+            catalog[src] = old
+            changes.counts.unchanged += old.count
+            continue
+        chunks = chunk_articles(report.articles, config.index.max_chunk_chars)
+        if old is not None and old.count:
+            before = {cid: h for _, cid, h in stores.hashes(old)}
+            now = ((c.chunk_id, content_hash(passage_text(c))) for c in chunks)
+            changes.counts.compare(now, before)
+            changes.deleted[old.segment][old.start : old.start + old.count] = True
+        else:
+            changes.counts.added += len(chunks)
+        entry = FileEntry(
+            size=size,
+            mtime_ns=mtime,
+            digest=report.digest,
+            articles=[a.article_id for a in report.articles],
+            newest_date=max((a.date for a in report.articles if a.date), default=""),
+            warnings=list(report.warnings),
+            skipped=report.skipped,
+            duplicates_dropped=report.duplicates_dropped,
+        )
+        catalog[src] = entry
+        changes.files.append((entry, len(chunks)))
+        changes.articles.extend(report.articles)
+        changes.chunks.extend(chunks)
+    for src, old in state.catalog.items():
+        if src not in catalog:
+            changes.counts.removed += old.count
+            if old.count:
+                changes.deleted[old.segment][old.start : old.start + old.count] = True
+    return changes
+
+
+def _vectors(
+    embedder: TextEncoder,
+    chunks: Sequence[Chunk],
+    state: _State,
+    stores: _Stores,
+    show_progress: bool,
+    reads: _Reads,
+) -> _Vectors:
+    """Step 3: reuse the vectors of texts embedded before, embed the rest."""
+    texts = [passage_text(c) for c in chunks]
+    hashes = [content_hash(t) for t in texts]
+    known = stores.vectors_for(state.segments, set(hashes)) if state.segments else {}
+    todo = to_embed(hashes, known)
+    logger.info(
+        "%d files read, %d chunks to index, %d to embed", len(reads.to_read), len(texts), len(todo)
+    )
+    embed_into(known, embedder, texts, hashes, todo, show_progress=show_progress)
+    _fault("embedded")
+    matrix = np.zeros((len(chunks), int(embedder.dim)), dtype=np.float32)
+    for row, h in enumerate(hashes):
+        matrix[row] = known[h]
+    return _Vectors(texts, hashes, matrix, len(todo))
+
+
+def _add_segment(
+    layout: IndexLayout,
+    config: Config,
+    state: _State,
+    changes: _Changes,
+    vectors: _Vectors,
+    show_progress: bool,
+) -> list[SegmentInfo]:
+    """Step 4: write the new chunks as one segment; the generation's segments after it."""
+    segments = list(state.segments)
+    if changes.chunks:
+        tokens: Iterable[Sequence[str]] = tokenize_many(vectors.texts)
+        if show_progress:
+            tokens = tqdm(tokens, total=len(vectors.texts), desc="tokenising", unit="chunk")
+        folder = layout.new_segment()
+        info = write_segment(
+            folder,
+            changes.articles,
+            changes.chunks,
+            vectors.hashes,
+            vectors.matrix,
+            tokens,
+            approximate_threshold=config.index.approximate_threshold,
+        )
+        del tokens
+        layout.flush(folder)
+        segments.append(info)
+        changes.deleted[info.name] = np.zeros(info.rows, dtype=bool)
+        start = 0
+        for entry, n in changes.files:
+            entry.segment, entry.start, entry.count = info.name, start, n
+            start += n
+    # a segment whose every row is deleted is simply dropped
+    return [s for s in segments if s.rows and not changes.deleted[s.name].all()]
+
+
+def _merge_some(
+    layout: IndexLayout,
+    config: Config,
+    segments: list[SegmentInfo],
+    changes: _Changes,
+    compact: bool,
+) -> tuple[list[SegmentInfo], int]:
+    """Step 5: merge the segments :func:`_merge_plan` picks; how many were merged."""
+    chosen = _merge_plan(segments, changes.deleted, config.index.max_segments, compact)
+    if not chosen:
+        return segments, 0
+    segments, changes.deleted = _merge(
+        layout, config, segments, changes.deleted, chosen, changes.catalog
+    )
+    return segments, len(chosen)
+
+
+def _write_generation(
+    layout: IndexLayout,
+    recorded: dict[str, Any],
+    segments: list[SegmentInfo],
+    changes: _Changes,
+    dim: int,
+) -> tuple[Path, int]:
+    """Step 6: the generation's deletions, its catalog, and its manifest last.
+
+    Returns the generation folder (not yet published) and its live chunks.
+    """
+    gen = layout.new_generation()
+    deleted = changes.deleted
+    (gen / DELETED).mkdir()
+    for seg in segments:
+        rows = np.flatnonzero(deleted[seg.name]).astype(np.int32)
+        if len(rows):
+            np.save(gen / DELETED / f"{seg.name}.npy", rows)
+    catalog = changes.catalog
+    catalog.save(gen / CATALOG)
+    _fault("written")
+    live = sum(seg.rows - int(deleted[seg.name].sum()) for seg in segments)
+    layout.write_manifest(
+        gen,
+        {
+            "settings": recorded,
+            "segments": [seg.to_json() for seg in segments],
+            "vector_index": _describe([seg.kind for seg in segments]),
+            "dim": dim,
+            "counts": {"articles": changes.n_articles, "chunks": live, "files": len(catalog)},
+            "newest_date": max((e.newest_date for e in catalog.values()), default=""),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        },
+    )
+    return gen, live
 
 
 def _describe(kinds: list[str]) -> str:
@@ -408,7 +441,7 @@ class _Stores:
 
 def _merge_plan(
     segments: Sequence[SegmentInfo],
-    deleted: dict[str, np.ndarray],
+    deleted: dict[str, Mask],
     max_segments: int,
     compact: bool,
 ) -> list[str]:
@@ -444,10 +477,10 @@ def _merge(
     layout: IndexLayout,
     config: Config,
     segments: list[SegmentInfo],
-    deleted: dict[str, np.ndarray],
+    deleted: dict[str, Mask],
     chosen: list[str],
     catalog: Catalog,
-) -> tuple[list[SegmentInfo], dict[str, np.ndarray]]:
+) -> tuple[list[SegmentInfo], dict[str, Mask]]:
     """Merge the ``chosen`` segments (their live rows) into one new segment."""
     picked = [s for s in segments if s.name in chosen]
     folder = layout.new_segment()
@@ -468,22 +501,3 @@ def _merge(
     out = {s.name: deleted[s.name] for s in kept if s.name != info.name}
     out[info.name] = np.zeros(info.rows, dtype=bool)
     return kept, out
-
-
-def model_change(before: dict[str, Any], after: dict[str, Any]) -> str:
-    """The one-line reason a changed model identity forces a full rebuild."""
-    if before.get("name") != after.get("name"):
-        return f"embedding model changed ({before.get('name', '?')} -> {after.get('name')})"
-    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-    return f"embedding model changed ({', '.join(changed)})"
-
-
-def _stale_reason(old: dict[str, Any], new: dict[str, Any]) -> str:
-    if old.get("format_version") != new["format_version"]:
-        return f"index format version {old.get('format_version')} -> {new['format_version']}"
-    if old.get("model") != new["model"]:
-        return model_change(old.get("model") or {}, new["model"])
-    for key in ("tokenizer", "max_chunk_chars"):
-        if old.get(key) != new[key]:
-            return f"{key} changed ({old.get(key)} -> {new[key]})"
-    return ""

@@ -1,4 +1,4 @@
-"""Opening the served index for search: :func:`open_index` and the local backend.
+"""Searching the local backend: :class:`IndexReader`, and its status without loading it.
 
 :class:`IndexReader` is the served generation of a local index folder: its segments
 (each a metadata store, vectors and BM25 postings) with the rows each has deleted,
@@ -7,28 +7,29 @@ concatenated segments, valid for the life of the reader.
 
 Segments are immutable, so a reader opened after an update reuses the segments it
 already had open (:meth:`IndexReader.open` with ``previous``): a reload after adding
-a page opens one small segment, not the whole archive again.
+a page opens one small segment, not the whole archive again. Each reader holds a
+reference on its segments: closing it (idempotent) closes only the segments no other
+open reader shares, so the previous reader can be closed right after a reload.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..._config import Config
-from ..._embedding._embedder import compatibility_problem
-from ..._errors import IndexMismatchError
-from ..._search import IndexInfo, Keys, Scores, SearchIndex
-from ..._tokens import TOKENIZER_ID
+from ..._search import IndexInfo, Keys, Scores
 from ..._types import Chunk
 from ._bm25 import Bm25
-from ._layout import FORMAT_VERSION, IndexLayout
+from ._layout import IndexLayout
 from ._segment import OpenSegment, SegmentInfo, read_deleted
+from ._settings import IDENTITY
 
-__all__ = ["IndexInfo", "IndexReader", "index_status", "open_index"]
+__all__ = ["IndexReader", "local_status"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class IndexReader:
             s.vectors.size if m is None else int(m.sum())
             for s, m in zip(segments, live, strict=True)
         )
+        self._closed = False
+        self._close_lock = threading.Lock()
 
     @classmethod
     def open(cls, config: Config, *, previous: IndexReader | None = None) -> IndexReader:
@@ -66,17 +69,20 @@ class IndexReader:
         layout = IndexLayout(config.index.dir)
         gen = layout.current()
         manifest = layout.read_manifest(gen)
-        _check_compatible(manifest, config)
+        IDENTITY.check(manifest.get("settings", {}), config.model)
         infos = [SegmentInfo.from_json(s) for s in manifest.get("segments", [])]
-        reuse = {s.info.name: s for s in previous.segments} if previous is not None else {}
+        shared = {s.info.name: s for s in previous.segments} if previous is not None else {}
         opened: list[OpenSegment] = []
         try:
             for seg in infos:
-                opened.append(reuse.get(seg.name) or OpenSegment(seg, layout.segments / seg.name))
+                reused = shared.get(seg.name)
+                if reused is not None and reused.acquire():
+                    opened.append(reused)
+                else:
+                    opened.append(OpenSegment(seg, layout.segments / seg.name))
         except Exception:
             for seg_open in opened:
-                if seg_open.info.name not in reuse:
-                    seg_open.close()
+                seg_open.release()
             raise
         deleted = read_deleted(gen, infos)
         live = [None if not deleted[s.name].any() else ~deleted[s.name] for s in infos]
@@ -84,12 +90,14 @@ class IndexReader:
         logger.info("opened index %s (%d chunks, %d segments)", gen.name, info.chunks, len(infos))
         return cls(info, manifest, opened, live)
 
-    def close(self, *, keep: IndexReader | None = None) -> None:
-        """Close the segments (except those ``keep`` shares)."""
-        shared = {id(s) for s in keep.segments} if keep is not None else set()
+    def close(self) -> None:
+        """Release the segments; those another open reader shares stay open (idempotent)."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
         for seg in self.segments:
-            if id(seg) not in shared:
-                seg.close()
+            seg.release()
 
     def keys(self) -> Keys:
         """Every live key, ascending."""
@@ -179,20 +187,6 @@ def _top(keys: np.ndarray, scores: np.ndarray, k: int) -> tuple[Keys, Scores]:
     return keys[order].astype(np.int64), scores[order].astype(np.float32)
 
 
-def open_index(config: Config, *, previous: SearchIndex | None = None) -> SearchIndex:
-    """Open the served index of ``config``'s backend for search.
-
-    ``previous``, an index of the same backend opened before, lets the local backend
-    share the segments the two generations have in common.
-    """
-    if config.index.backend == "milvus":
-        from ..milvus._milvus import MilvusIndex  # lazy: pymilvus only when chosen
-
-        return MilvusIndex.open(config)
-    before = previous if isinstance(previous, IndexReader) else None
-    return IndexReader.open(config, previous=before)
-
-
 def _info(layout: IndexLayout, generation: str, manifest: dict[str, Any]) -> IndexInfo:
     counts = manifest.get("counts", {})
     model = manifest.get("settings", {}).get("model", {})
@@ -210,29 +204,8 @@ def _info(layout: IndexLayout, generation: str, manifest: dict[str, Any]) -> Ind
     )
 
 
-def index_status(config: Config) -> IndexInfo:
-    """Summary of the served index without loading it (raises if none was built)."""
-    if config.index.backend == "milvus":
-        from ..milvus._milvus import milvus_status
-
-        return milvus_status(config)
+def local_status(config: Config) -> IndexInfo:
+    """Summary of the served local index without loading it (raises if none was built)."""
     layout = IndexLayout(config.index.dir)
     gen = layout.current()
     return _info(layout, gen.name, layout.read_manifest(gen))
-
-
-def _check_compatible(manifest: dict[str, Any], config: Config) -> None:
-    settings = manifest.get("settings", {})
-    model = settings.get("model", {})
-    if settings.get("format_version") != FORMAT_VERSION:
-        raise IndexMismatchError(
-            f"the index has format version {settings.get('format_version')}, this newsqa "
-            f"reads {FORMAT_VERSION}: run `newsqa index build --full`"
-        )
-    problem = compatibility_problem(config.model, model)
-    if problem:
-        raise IndexMismatchError(f"{problem}: run `newsqa index build --full`")
-    if settings.get("tokenizer") != TOKENIZER_ID:
-        raise IndexMismatchError(
-            "the index was built with another tokenizer: run `newsqa index build --full`"
-        )

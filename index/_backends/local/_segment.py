@@ -11,6 +11,7 @@ A segment is a folder written once and never changed (see :mod:`._layout`)::
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,7 +138,11 @@ def read_deleted(gen: Path, segments: Sequence[SegmentInfo]) -> dict[str, np.nda
 
 
 class OpenSegment:
-    """A segment opened for search: its store, vectors and postings (immutable)."""
+    """A segment opened for search: its store, vectors and postings (immutable).
+
+    Readers of successive generations share an open segment; each holds one
+    reference (:meth:`acquire`, :meth:`release`) and the last release closes it.
+    """
 
     def __init__(self, info: SegmentInfo, folder: Path) -> None:
         self.info = info
@@ -149,6 +154,27 @@ class OpenSegment:
         except Exception:
             self.store.close()
             raise
+        self._refs = 1  # the reader that opened it
+        self._lock = threading.Lock()
 
-    def close(self) -> None:
-        self.store.close()
+    def acquire(self) -> bool:
+        """Take one more reference; False if the segment was closed already."""
+        with self._lock:
+            if self._refs <= 0:
+                return False
+            self._refs += 1
+            return True
+
+    def release(self) -> None:
+        """Drop one reference; the last one closes the segment."""
+        with self._lock:
+            if self._refs <= 0:
+                return
+            self._refs -= 1
+            last = self._refs == 0
+        if last:
+            self.store.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._refs <= 0

@@ -186,11 +186,6 @@ class MetaStore:
                 raise self._fail(exc) from exc
             yield from ((int(r), str(h)) for r, h in found)
 
-    def chunks(self, rows: Sequence[int]) -> list[Chunk]:
-        """The chunks at ``rows``, in the order asked."""
-        by_row = self.chunks_by_row(rows)
-        return [by_row[int(r)] for r in rows if int(r) in by_row]
-
     def chunks_by_row(self, rows: Sequence[int]) -> dict[int, Chunk]:
         """The chunks at ``rows`` by row (rows not in the store are left out)."""
         if not len(rows):

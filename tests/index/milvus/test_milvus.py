@@ -46,7 +46,7 @@ def corpus_dir(tmp_path: Path) -> Path:
 def test_build_then_search(tmp_path: Path, corpus_dir: Path) -> None:
     cfg = _milvus(make_config(tmp_path, [corpus_dir]))
     emb = FakeEmbedder()
-    report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    report = build_index(cfg, embedder=emb)
     assert (report.added, report.changed, report.removed, report.unchanged) == (2, 0, 0, 0)
     assert report.full and report.reason == "no previous index" and report.embedded == 2
     assert (tmp_path / "index" / "milvus.db").exists()  # the default: a milvus-lite file
@@ -55,7 +55,7 @@ def test_build_then_search(tmp_path: Path, corpus_dir: Path) -> None:
     assert info.backend == "milvus" and info.chunks == 2 and info.articles == 2
     assert info.model == "fake-bigram" and info.generation == report.generation
 
-    retriever = Retriever.open(cfg, embedder=emb)  # type: ignore[arg-type]
+    retriever = Retriever.open(cfg, embedder=emb)
     answer = retriever.ask("冠县妇联主席是谁？", k=2)
     assert answer.hits[0].article_id == "a1" and "齐红梅" in answer.hits[0].text
     assert answer.confident
@@ -64,7 +64,7 @@ def test_build_then_search(tmp_path: Path, corpus_dir: Path) -> None:
 def test_search_index_protocol(tmp_path: Path, corpus_dir: Path) -> None:
     cfg = _milvus(make_config(tmp_path, [corpus_dir]), vector_index="FLAT")
     emb = FakeEmbedder()
-    build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    build_index(cfg, embedder=emb)
     index = open_index(cfg)
     try:
         assert index.size == 2
@@ -91,22 +91,22 @@ def test_search_index_protocol(tmp_path: Path, corpus_dir: Path) -> None:
 def test_incremental_embeds_changed_and_deletes_removed(tmp_path: Path, corpus_dir: Path) -> None:
     cfg = _milvus(make_config(tmp_path, [corpus_dir]))
     emb = FakeEmbedder()
-    build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    build_index(cfg, embedder=emb)
 
     emb.encoded.clear()
-    again = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    again = build_index(cfg, embedder=emb)
     assert (again.added, again.changed, again.removed, again.unchanged) == (0, 0, 0, 2)
     assert again.embedded == 0 and emb.encoded == [] and not again.full
 
     write_articles(corpus_dir / "two.jsonl", ["a3"])
     write_articles(corpus_dir / "one.jsonl", ["a2"], {"a2": "林芳玲法官讲解了民法典婚姻家庭编。"})
     emb.encoded.clear()
-    report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    report = build_index(cfg, embedder=emb)
     assert (report.added, report.changed, report.removed, report.unchanged) == (1, 1, 1, 0)
     assert report.embedded == 2 and len(emb.encoded) == 2 and not report.full
     assert index_status(cfg).chunks == 2
 
-    retriever = Retriever.open(cfg, embedder=emb)  # type: ignore[arg-type]
+    retriever = Retriever.open(cfg, embedder=emb)
     hit = retriever.ask("林芳玲讲解了民法典哪一编？", k=1).hits[0]
     assert hit.article_id == "a2" and "民法典" in hit.text
     ids = {h.article_id for h in retriever.search("冠县妇联主席齐红梅", 5)}
@@ -124,12 +124,12 @@ def test_model_change_forces_full_rebuild_and_mismatch_at_open(
     tmp_path: Path, corpus_dir: Path
 ) -> None:
     cfg = _milvus(make_config(tmp_path, [corpus_dir]))
-    build_index(cfg, embedder=FakeEmbedder())  # type: ignore[arg-type]
+    build_index(cfg, embedder=FakeEmbedder())
     other = cfg.with_section("model", name="other-model")
     with pytest.raises(IndexMismatchError, match="fake-bigram"):
         open_index(other)
     emb = FakeEmbedder("other-model")
-    report = build_index(other, embedder=emb)  # type: ignore[arg-type]
+    report = build_index(other, embedder=emb)
     assert report.full and "embedding model changed" in report.reason
     assert report.embedded == 2
     assert open_index(other).info.model == "other-model"
@@ -140,11 +140,11 @@ def test_model_change_forces_full_rebuild_and_mismatch_at_open(
 def test_full_flag_and_reload(tmp_path: Path, corpus_dir: Path) -> None:
     cfg = _milvus(make_config(tmp_path, [corpus_dir]))
     emb = FakeEmbedder()
-    first = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
-    retriever = Retriever.open(cfg, embedder=emb)  # type: ignore[arg-type]
+    first = build_index(cfg, embedder=emb)
+    retriever = Retriever.open(cfg, embedder=emb)
     assert not retriever.reload()
     assert retriever.ask("冠县妇联主席是谁？", k=1).hits[0].article_id == "a1"  # still open
-    second = build_index(cfg, full=True, embedder=emb)  # type: ignore[arg-type]
+    second = build_index(cfg, full=True, embedder=emb)
     assert second.full and second.reason == "requested with --full" and second.embedded == 2
     assert second.generation != first.generation
     assert retriever.reload() and retriever.info.generation == second.generation
@@ -240,11 +240,12 @@ def test_cli_build_and_ask_json_with_the_real_model(tmp_path: Path) -> None:
 
 
 def test_interrupted_build_is_completed_by_the_next(tmp_path: Path, corpus_dir: Path) -> None:
-    from newsqa.index._backends.milvus._milvus import _Collections, _connect
+    from newsqa.index._backends.milvus._client import connect as _connect
+    from newsqa.index._backends.milvus._collections import Collections as _Collections
 
     cfg = _milvus(make_config(tmp_path, [corpus_dir]))
     emb = FakeEmbedder()
-    build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    build_index(cfg, embedder=emb)
     index = open_index(cfg)
     expected = index.idf(["法官", "妇联"])
     index.close()
@@ -259,7 +260,7 @@ def test_interrupted_build_is_completed_by_the_next(tmp_path: Path, corpus_dir: 
     client.close()
 
     emb.encoded.clear()
-    report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    report = build_index(cfg, embedder=emb)
     assert not report.full and report.embedded == 0 and report.unchanged == 2
     index = open_index(cfg)
     try:

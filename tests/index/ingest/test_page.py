@@ -11,8 +11,8 @@ from newsqa.index._ingest import Corpus, ingest
 from newsqa.index._ingest._page import parse_page
 from newsqa.index._types import Article, Paragraph
 
-REAL_PAGE = Path(__file__).resolve().parents[2].parent / "shared/corpus/000_27015f93c0a9216f.txt"
-SAMPLE = Path(__file__).resolve().parents[2] / "index/sample_corpus"
+REAL_PAGE = Path(__file__).resolve().parents[3].parent / "shared/corpus/000_27015f93c0a9216f.txt"
+SAMPLE = Path(__file__).resolve().parents[3] / "index/sample_corpus"
 
 TITLES = [
     "江苏扬中市创新实施“巾帼向党·全域绽放”妇建项目 持之以恒做好“三篇文章” 激活妇建“一池春水”",

@@ -13,8 +13,8 @@ from newsqa.bot.telegram._format import (
     render_page,
 )
 from newsqa.retrieval import Hit
-from tests.bot.bot_fakes import FakeInfo
-from tests.bot.html_check import tg_len, visible_text
+from tests.bot.telegram.bot_fakes import FakeInfo
+from tests.bot.telegram.html_check import tg_len, visible_text
 
 
 def make_hit(

@@ -30,11 +30,11 @@ def corpus_dir(tmp_path: Path) -> Path:
 def test_first_build_then_nothing_to_do(tmp_path: Path, corpus_dir: Path) -> None:
     cfg = make_config(tmp_path, [corpus_dir])
     emb = FakeEmbedder()
-    first = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    first = build_index(cfg, embedder=emb)
     assert (first.added, first.changed, first.removed, first.unchanged) == (2, 0, 0, 0)
     assert first.full and first.reason == "no previous index"
     emb.encoded.clear()
-    second = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    second = build_index(cfg, embedder=emb)
     assert (second.added, second.changed, second.removed, second.unchanged) == (0, 0, 0, 2)
     assert second.embedded == 0 and emb.encoded == []
     assert not second.full
@@ -44,23 +44,23 @@ def test_first_build_then_nothing_to_do(tmp_path: Path, corpus_dir: Path) -> Non
 def test_add_change_remove_files(tmp_path: Path, corpus_dir: Path) -> None:
     cfg = make_config(tmp_path, [corpus_dir])
     emb = FakeEmbedder()
-    build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    build_index(cfg, embedder=emb)
 
     write_articles(corpus_dir / "two.jsonl", ["a3"])  # add a file
     write_articles(
         corpus_dir / "one.jsonl", ["a1", "a2"], {"a2": "林芳玲法官讲解了民法典婚姻家庭编。"}
     )
     emb.encoded.clear()
-    report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    report = build_index(cfg, embedder=emb)
     assert (report.added, report.changed, report.removed, report.unchanged) == (1, 1, 0, 1)
     assert report.embedded == 2 and len(emb.encoded) == 2
-    retriever = Retriever.open(cfg, embedder=emb)  # type: ignore[arg-type]
+    retriever = Retriever.open(cfg, embedder=emb)
     changed = retriever.ask("林芳玲讲解了民法典哪一编？", k=1).hits[0]
     assert changed.article_id == "a2" and "民法典" in changed.text
     assert retriever.ask("志愿服务队帮助农户春耕", k=1).hits[0].article_id == "a3"
 
     (corpus_dir / "one.jsonl").unlink()  # remove a file
-    report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    report = build_index(cfg, embedder=emb)
     assert (report.added, report.changed, report.removed, report.unchanged) == (0, 0, 2, 1)
     reader = IndexReader.open(cfg)
     assert reader.info.articles == 1 and reader.size == 1
@@ -69,7 +69,7 @@ def test_add_change_remove_files(tmp_path: Path, corpus_dir: Path) -> None:
     assert reader.idf(["齐红梅"]) == reader.idf(["不存在的词"])  # gone from BM25 statistics
     keys, _, _ = reader.lexical_search("", ["齐红梅", "冠县"], 5, also=reader.keys())
     assert keys.tolist() == []  # and from BM25 search
-    retriever = Retriever.open(cfg, embedder=emb)  # type: ignore[arg-type]
+    retriever = Retriever.open(cfg, embedder=emb)
     assert {h.article_id for h in retriever.ask("冠县妇联主席齐红梅", k=5).hits} == {"a3"}
 
 
@@ -77,9 +77,9 @@ def test_model_change_forces_full_rebuild(
     tmp_path: Path, corpus_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     cfg = make_config(tmp_path, [corpus_dir])
-    build_index(cfg, embedder=FakeEmbedder())  # type: ignore[arg-type]
+    build_index(cfg, embedder=FakeEmbedder())
     other = FakeEmbedder("another-model")
-    report = build_index(cfg.with_section("model", name="another-model"), embedder=other)  # type: ignore[arg-type]
+    report = build_index(cfg.with_section("model", name="another-model"), embedder=other)
     assert report.full and "embedding model changed" in report.reason
     assert report.embedded == 2
     assert any("full rebuild" in r.getMessage() for r in caplog.records)
@@ -90,7 +90,7 @@ def test_empty_corpus_is_an_error_and_keeps_nothing(tmp_path: Path) -> None:
     empty.mkdir()
     cfg = make_config(tmp_path, [empty])
     with pytest.raises(CorpusError):
-        build_index(cfg, embedder=FakeEmbedder())  # type: ignore[arg-type]
+        build_index(cfg, embedder=FakeEmbedder())
     with pytest.raises(IndexNotFoundError):
         index_status(cfg)
 

@@ -44,17 +44,17 @@ def corpus(tmp_path: Path) -> Path:
 
 
 def _top_article(cfg, emb: FakeEmbedder, question: str) -> str:  # type: ignore[no-untyped-def]
-    return Retriever.open(cfg, embedder=emb).ask(question, k=1).hits[0].article_id  # type: ignore[arg-type]
+    return Retriever.open(cfg, embedder=emb).ask(question, k=1).hits[0].article_id
 
 
 def test_an_update_reads_only_new_files_and_adds_one_segment(tmp_path: Path, corpus: Path) -> None:
     cfg = make_config(tmp_path, [corpus])
     emb = FakeEmbedder()
-    first = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    first = build_index(cfg, embedder=emb)
     assert (first.files_read, first.segments) == (3, 1)
     _page(corpus, "p3.jsonl", 3)
     emb.encoded.clear()
-    report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    report = build_index(cfg, embedder=emb)
     assert (report.files_read, report.segments, report.added, report.unchanged) == (1, 2, 1, 3)
     assert report.embedded == 1 and len(emb.encoded) == 1
     assert _top_article(cfg, emb, "扬中市妇联家长学校讲座") == "art3"
@@ -62,35 +62,35 @@ def test_an_update_reads_only_new_files_and_adds_one_segment(tmp_path: Path, cor
 
 def test_a_segment_left_without_live_rows_is_dropped(tmp_path: Path, corpus: Path) -> None:
     cfg = make_config(tmp_path, [corpus])
-    build_index(cfg, embedder=FakeEmbedder())  # type: ignore[arg-type]
+    build_index(cfg, embedder=FakeEmbedder())
     _page(corpus, "p3.jsonl", 3)
-    assert build_index(cfg, embedder=FakeEmbedder()).segments == 2  # type: ignore[arg-type]
+    assert build_index(cfg, embedder=FakeEmbedder()).segments == 2
     _page(corpus, "p3.jsonl", 3, extra="讲座免费。")  # edit today's page again
-    report = build_index(cfg, embedder=FakeEmbedder())  # type: ignore[arg-type]
+    report = build_index(cfg, embedder=FakeEmbedder())
     assert (report.segments, report.changed, report.chunks) == (2, 1, 4)
 
 
 def test_a_touched_file_is_read_but_not_reindexed(tmp_path: Path, corpus: Path) -> None:
     cfg = make_config(tmp_path, [corpus])
-    build_index(cfg, embedder=FakeEmbedder())  # type: ignore[arg-type]
+    build_index(cfg, embedder=FakeEmbedder())
     path = corpus / "p1.jsonl"
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
-    report = build_index(cfg, embedder=FakeEmbedder())  # type: ignore[arg-type]
+    report = build_index(cfg, embedder=FakeEmbedder())
     assert report.files_read == 1 and report.segments == 1
     assert (report.added, report.changed, report.removed, report.unchanged) == (0, 0, 0, 3)
-    again = build_index(cfg, embedder=FakeEmbedder())  # type: ignore[arg-type]
+    again = build_index(cfg, embedder=FakeEmbedder())
     assert again.files_read == 0  # the new modification time was recorded
 
 
 def test_a_moved_file_reuses_its_vectors(tmp_path: Path, corpus: Path) -> None:
     cfg = make_config(tmp_path, [corpus])
     emb = FakeEmbedder()
-    build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    build_index(cfg, embedder=emb)
     sub = corpus / "archive"
     sub.mkdir()
     (corpus / "p2.jsonl").rename(sub / "p2.jsonl")
     emb.encoded.clear()
-    report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    report = build_index(cfg, embedder=emb)
     assert report.removed == 1 and report.embedded == 0 and emb.encoded == []
     assert _top_article(cfg, emb, "冠县妇联主席齐红梅") == "art2"
 
@@ -98,9 +98,9 @@ def test_a_moved_file_reuses_its_vectors(tmp_path: Path, corpus: Path) -> None:
 def test_removing_an_article_removes_it_everywhere(tmp_path: Path, corpus: Path) -> None:
     cfg = make_config(tmp_path, [corpus])
     emb = FakeEmbedder()
-    build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    build_index(cfg, embedder=emb)
     (corpus / "p2.jsonl").unlink()
-    report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    report = build_index(cfg, embedder=emb)
     assert report.removed == 1 and report.chunks == 2 and report.articles == 2
     reader = IndexReader.open(cfg)
     keys = reader.keys()
@@ -116,17 +116,17 @@ def test_segments_merge_past_the_limit_and_edits_still_find_their_rows(
 ) -> None:
     cfg = make_config(tmp_path, [corpus]).with_section("index", max_segments=3)
     emb = FakeEmbedder()
-    build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    build_index(cfg, embedder=emb)
     merged = 0
     for i in range(3, 6):
-        report = build_index(cfg, embedder=_fresh(emb, corpus, i))  # type: ignore[arg-type]
+        report = build_index(cfg, embedder=_fresh(emb, corpus, i))
         merged += report.merged
         assert report.segments <= 3
     assert merged > 0
     assert _top_article(cfg, emb, "长江新大桥通车") == "art5"
     # edit a file whose rows now live in a merged segment: its old row must disappear
     _page(corpus, "p0.jsonl", 0, extra="林芳玲还讲解了民法典。")
-    report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    report = build_index(cfg, embedder=emb)
     assert (report.changed, report.chunks) == (1, 6)
     reader = IndexReader.open(cfg)
     texts = [c.text for c in reader.chunks(reader.keys().tolist()) if c.article_id == "art0"]
@@ -141,15 +141,15 @@ def _fresh(emb: FakeEmbedder, corpus: Path, i: int) -> FakeEmbedder:
 def test_compact_merges_everything_without_reembedding(tmp_path: Path, corpus: Path) -> None:
     cfg = make_config(tmp_path, [corpus])
     emb = FakeEmbedder()
-    build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    build_index(cfg, embedder=emb)
     _page(corpus, "p3.jsonl", 3)
     (corpus / "p0.jsonl").unlink()
-    build_index(cfg, embedder=emb)  # type: ignore[arg-type]
-    before = Retriever.open(cfg, embedder=emb).ask("冠县妇联主席齐红梅", k=3)  # type: ignore[arg-type]
+    build_index(cfg, embedder=emb)
+    before = Retriever.open(cfg, embedder=emb).ask("冠县妇联主席齐红梅", k=3)
     emb.encoded.clear()
-    report = build_index(cfg, compact=True, embedder=emb)  # type: ignore[arg-type]
+    report = build_index(cfg, compact=True, embedder=emb)
     assert (report.segments, report.merged, report.embedded) == (1, 2, 0)
-    after = Retriever.open(cfg, embedder=emb).ask("冠县妇联主席齐红梅", k=3)  # type: ignore[arg-type]
+    after = Retriever.open(cfg, embedder=emb).ask("冠县妇联主席齐红梅", k=3)
     assert [h.chunk_id for h in after.hits] == [h.chunk_id for h in before.hits]
     assert np.allclose([h.score for h in after.hits], [h.score for h in before.hits], atol=1e-5)
     layout = IndexLayout(cfg.index.dir)
@@ -169,7 +169,7 @@ def test_a_large_segment_gets_an_approximate_index(tmp_path: Path) -> None:
     (folder / "many.jsonl").write_text("\n".join(lines), encoding="utf-8")
     cfg = make_config(tmp_path, [folder]).with_section("index", approximate_threshold=100)
     emb = FakeEmbedder()
-    report = build_index(cfg, embedder=emb)  # type: ignore[arg-type]
+    report = build_index(cfg, embedder=emb)
     info = IndexReader.open(cfg).info
     assert report.chunks == 400 and "sq8" in info.vector_index
     assert _top_article(cfg, emb, "编号123的文件") == "a123"

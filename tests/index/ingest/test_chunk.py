@@ -12,8 +12,8 @@ from newsqa.index._ingest._chunk import windows
 from newsqa.index._text import split_sentences
 from newsqa.index._types import Article, Paragraph
 
-REAL_PAGE = Path(__file__).resolve().parents[2].parent / "shared/corpus/000_27015f93c0a9216f.txt"
-SAMPLE = Path(__file__).resolve().parents[2] / "index/sample_corpus"
+REAL_PAGE = Path(__file__).resolve().parents[3].parent / "shared/corpus/000_27015f93c0a9216f.txt"
+SAMPLE = Path(__file__).resolve().parents[3] / "index/sample_corpus"
 
 
 def article(*texts: str, source: str = "") -> Article:

@@ -12,8 +12,9 @@ from newsqa.index._backends.local._vectors import SegmentVectors, build_ann
 def _clustered(n: int, dim: int = 32, seed: int = 1) -> np.ndarray:
     rng = np.random.default_rng(seed)
     centers = rng.normal(size=(40, dim))
-    x = centers[rng.integers(0, 40, n)] + 0.5 * rng.normal(size=(n, dim))
-    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    x: np.ndarray = centers[rng.integers(0, 40, n)] + 0.5 * rng.normal(size=(n, dim))
+    out: np.ndarray = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    return out
 
 
 def test_small_segment_is_exact_and_skips_deleted_rows(tmp_path: Path) -> None:

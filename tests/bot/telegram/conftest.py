@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from newsqa.bot import build_application
+from newsqa.bot.telegram import build_application
 from newsqa.retrieval import Config
-from tests.bot.bot_fakes import ARTICLES, TOKEN, FakeRetriever, StubRequest
+from tests.bot.telegram.bot_fakes import ARTICLES, TOKEN, FakeRetriever, StubRequest
 from tests.emulator import EMULATOR_DIR, BotThread, Emulator, Reader
 
 
@@ -65,7 +65,7 @@ def make_app(fake: FakeRetriever, stub: StubRequest) -> Callable[..., Any]:
 E2E_TOKEN = "424242:AAE2eTestTokenForTheEmulator_abcdefghij"
 ADMIN_CHAT = 9000
 E2E_RATE_LIMIT = 3
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 CORPUS: list[dict[str, str]] = [
     {

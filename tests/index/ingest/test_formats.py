@@ -269,7 +269,7 @@ def test_duplicate_titles_and_ids_made_unique(tmp_path: Path) -> None:
 
 
 def test_sample_corpus_is_complete() -> None:
-    sample = Path(__file__).resolve().parents[2] / "index/sample_corpus"
+    sample = Path(__file__).resolve().parents[3] / "index/sample_corpus"
     corpus = ingest([sample])
     assert corpus.warnings == ()
     assert {Path(f.path).suffix for f in corpus.files} == {".txt", ".jsonl", ".md"}
