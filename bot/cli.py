@@ -12,11 +12,13 @@ only for ``newsqa bot``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING, Any, TextIO, get_args, get_type_hints
 
 from newsqa.index import Config, ConfigError, ModelConfig, NewsqaError, load_config
@@ -25,6 +27,7 @@ from ._exits import EXIT_CONFIG, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 from ._logging import setup_logging
 
 if TYPE_CHECKING:
+    from newsqa.index import BuildReport
     from newsqa.retrieval import Answer
 
 __all__ = ["main"]
@@ -32,6 +35,7 @@ __all__ = ["main"]
 logger = logging.getLogger(__name__)
 
 _BOLD, _RESET = "\033[1m", "\033[0m"
+_ABSOLUTE_HELP = "print source files as absolute paths (default: relative to the corpus root)"
 
 
 def _choices(section: type[Any], key: str) -> tuple[str, ...]:
@@ -98,21 +102,38 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="merge every segment into one, dropping deleted rows (no re-embedding)",
     )
+    build.add_argument(
+        "--allow-mass-removal",
+        action="store_true",
+        help="publish even if more than index.max_removal_share of the chunks go",
+    )
     build.add_argument("--json", action="store_true", help="print the report as JSON")
     status = idx_sub.add_parser("status", parents=[where], help="show the served index")
     status.add_argument("--json", action="store_true")
+    check = idx_sub.add_parser(
+        "check",
+        parents=[where],
+        help="verify the served index (read-only): one line per damaged file",
+    )
+    check.add_argument("--json", action="store_true", help="print the findings as JSON")
 
     corpus = sub.add_parser("corpus", help="check what ingestion finds")
     corpus_sub = corpus.add_subparsers(dest="corpus_command", required=True, metavar="ACTION")
     inspect = corpus_sub.add_parser("inspect", help="articles, titles, sections, authors")
     inspect.add_argument("paths", nargs="+", metavar="PATH")
     inspect.add_argument("--json", action="store_true")
+    inspect.add_argument("--absolute-paths", action="store_true", help=_ABSOLUTE_HELP)
 
     ask = sub.add_parser("ask", parents=[where, model], help="answer a question")
     ask.add_argument("question", nargs="?", help="the question (Chinese)")
     ask.add_argument("-k", type=int, default=None, metavar="N", help="number of hits")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
-    ask.add_argument("--batch", metavar="FILE", help="one question per line ('-' for stdin)")
+    ask.add_argument(
+        "--batch",
+        metavar="FILE",
+        help="one question per line ('-' for stdin); one answer per line, blank ones too",
+    )
+    ask.add_argument("--absolute-paths", action="store_true", help=_ABSOLUTE_HELP)
 
     ev = sub.add_parser(
         "eval", parents=[where, model], help="measure retrieval quality and latency"
@@ -144,6 +165,7 @@ def _setup_logging(args: argparse.Namespace, config: Config) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant_stdout()
     args = _parser().parse_args(argv)
     try:
         config = load_config(args.config)
@@ -166,6 +188,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def _tolerant_stdout() -> None:
+    """Never crash on a character stdout cannot encode (a pipe may be ASCII or Latin-1).
+
+    Such a character (or a lone surrogate from an undecodable file name) is written as
+    a backslash escape instead; text stdout can encode is written unchanged.
+    """
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):  # closed, or not a text wrapper
+            reconfigure(errors="backslashreplace")
+
+
 def _model_flags(args: argparse.Namespace, config: Config) -> Config:
     """``--device``, ``--model-backend`` and ``--quantize`` into ``config.model``."""
     quantize = getattr(args, "quantize", None)
@@ -181,6 +215,8 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
     if args.command == "index":
         if args.index_command == "build":
             return _cmd_build(args, config)
+        if args.index_command == "check":
+            return _cmd_check(args, config)
         return _cmd_status(args, config)
     if args.command == "corpus":
         return _cmd_inspect(args)
@@ -199,7 +235,11 @@ def _cmd_build(args: argparse.Namespace, config: Config) -> int:
     if args.corpus:
         config = config.with_section("corpus", paths=tuple(os.path.abspath(p) for p in args.corpus))
     report = build_index(
-        config, full=args.full, compact=args.compact, show_progress=sys.stderr.isatty()
+        config,
+        full=args.full,
+        compact=args.compact,
+        show_progress=sys.stderr.isatty(),
+        allow_mass_removal=args.allow_mass_removal,
     )
     if args.json:
         _print_json({k: getattr(report, k) for k in report.__slots__})
@@ -214,9 +254,56 @@ def _cmd_build(args: argparse.Namespace, config: Config) -> int:
     )
     if report.reason:
         print(f"  full rebuild: {report.reason}")
-    if report.warnings:
-        print(f"  {len(report.warnings)} file(s) or records skipped (see warnings above)")
+    for line in _build_notes(report):
+        print(f"  {line}")
     return EXIT_OK
+
+
+def _build_notes(report: BuildReport) -> list[str]:
+    """The report's lines about trouble: warnings, skipped and unreadable files, repairs."""
+    notes = []
+    if report.warnings or report.files_skipped:
+        notes.append(
+            f"{_plural(len(report.warnings), 'warning')} (see above); "
+            f"{_plural(report.files_skipped, 'file')} skipped"
+        )
+    if report.files_unreadable:
+        notes.append(
+            f"{_plural(report.files_unreadable, 'file')} unreadable: "
+            "kept as indexed by the previous build"
+        )
+    for line in report.repaired:
+        notes.append(f"repaired: {line}")
+    return notes
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _cmd_check(args: argparse.Namespace, config: Config) -> int:
+    from newsqa.index import IndexInfo, IndexStoreError, check_index, index_status
+
+    damaged = check_index(config)  # no index: the usual one-line error
+    info: IndexInfo | None = None
+    try:
+        info = index_status(config)
+    except IndexStoreError as exc:  # CURRENT or the manifest is what is damaged
+        damaged = damaged or [str(exc)]
+    if args.json:
+        where = info.path if info else config.index.dir
+        _print_json(
+            {"path": where, "generation": info.generation if info else "", "damaged": damaged}
+        )
+    elif damaged or info is None:
+        for line in damaged:
+            print(line)
+    else:
+        print(
+            f"index OK: {info.path} (generation {info.generation}; "
+            f"{info.articles} articles, {info.chunks} chunks, {info.segments} segment(s))"
+        )
+    return EXIT_FAILURE if damaged else EXIT_OK
 
 
 def _cmd_status(args: argparse.Namespace, config: Config) -> int:
@@ -230,6 +317,9 @@ def _cmd_status(args: argparse.Namespace, config: Config) -> int:
     print(f"  {info.articles} articles, {info.chunks} chunks; newest {info.newest_date or '-'}")
     print(f"  model {info.model}; vectors {info.vector_index}")
     print(f"  backend {info.backend}; {info.segments} segment(s)")
+    if info.files_unreadable:
+        unreadable = _plural(info.files_unreadable, "corpus file")
+        print(f"  {unreadable} unreadable at the last build (kept as indexed before)")
     return EXIT_OK
 
 
@@ -237,12 +327,13 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     from newsqa.index import inspect_corpus
 
     corpus = inspect_corpus(args.paths)
+    roots = () if args.absolute_paths else tuple(args.paths)
     if args.json:
         _print_json(
             {
                 "files": [
                     {
-                        "path": f.path,
+                        "path": _shown_path(f.path, roots),
                         "skipped": f.skipped,
                         "warnings": list(f.warnings),
                         "duplicates_dropped": f.duplicates_dropped,
@@ -265,7 +356,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         return EXIT_OK
     for f in corpus.files:
         state = "SKIPPED" if f.skipped else f"{len(f.articles)} articles"
-        print(f"{f.path}: {state}")
+        print(f"{_shown_path(f.path, roots)}: {state}")
         for warning in f.warnings:
             print(f"  warning: {warning}")
         for n, a in enumerate(f.articles, start=1):
@@ -298,9 +389,12 @@ def _cmd_ask(args: argparse.Namespace, config: Config) -> int:
         print("newsqa: error: give a QUESTION or --batch FILE", file=sys.stderr)
         return EXIT_CONFIG
     questions = _read_batch(args.batch) if args.batch is not None else [args.question]
+    roots = () if args.absolute_paths else config.corpus.paths
     retriever = Retriever.open(config)
     for question in questions:
-        answer = retriever.ask(question, k=args.k)
+        # a bad question (empty, undecodable bytes) is answered with a notice, so
+        # output line N always answers input line N
+        answer = _relative_sources(retriever.ask(question, k=args.k), roots)
         if args.json:
             _print_json(answer.to_json(), indent=None if args.batch else 2)
         else:
@@ -309,15 +403,57 @@ def _cmd_ask(args: argparse.Namespace, config: Config) -> int:
 
 
 def _read_batch(path: str) -> list[str]:
+    """The lines of ``path`` (UTF-8; ``-``: stdin), blank ones included.
+
+    Bytes that are not valid UTF-8 become lone surrogates (``surrogateescape``), as in
+    a question on the command line: the retriever replaces them and says so.
+    """
     try:
         if path == "-":
-            text = sys.stdin.read()
+            text = _read_stdin()
         else:
-            with open(path, encoding="utf-8-sig") as fh:
-                text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
+            with open(path, "rb") as fh:
+                text = fh.read().decode("utf-8", errors="surrogateescape")
+    except OSError as exc:
         raise NewsqaError(f"cannot read questions from {path}: {exc}") from exc
-    return [line.rstrip("\r") for line in text.split("\n") if line.strip()]
+    text = text.removeprefix("\ufeff")
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    if lines and not lines[-1]:
+        lines.pop()  # the newline ending the last line does not start another
+    return lines
+
+
+def _read_stdin() -> str:
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # replaced by a text-only stream (tests, embedding)
+        return sys.stdin.read()
+    raw: bytes = buffer.read()
+    return raw.decode(sys.stdin.encoding or "utf-8", errors="surrogateescape")
+
+
+def _shown_path(path: str, roots: Sequence[str]) -> str:
+    """``path`` relative to the innermost of ``roots`` holding it (a root file: its name).
+
+    Unchanged when no root holds it, or when ``roots`` is empty (``--absolute-paths``).
+    """
+    best = ""
+    shown = path
+    for base in {p for root in roots for p in (os.path.abspath(root), os.path.realpath(root))}:
+        if path == base:
+            base = os.path.dirname(base)  # the root is this very file
+        elif not path.startswith(base.rstrip(os.sep) + os.sep):
+            continue
+        if len(base) > len(best):
+            best, shown = base, os.path.relpath(path, base)
+    return shown
+
+
+def _relative_sources(answer: Answer, roots: Sequence[str]) -> Answer:
+    """``answer`` with each hit's ``source`` shown relative to its corpus root."""
+    if not roots or not answer.hits:
+        return answer
+    hits = tuple(dc_replace(h, source=_shown_path(h.source, roots)) for h in answer.hits)
+    return dc_replace(answer, hits=hits)
 
 
 def _print_answer(answer: Answer, out: TextIO) -> None:
@@ -372,7 +508,11 @@ def _cmd_eval(args: argparse.Namespace, config: Config) -> int:
 
 
 def _print_json(data: Any, indent: int | None = 2) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=indent) + "\n")
+    # \u escapes where stdout is not UTF-8 (valid JSON, where a backslash-replaced
+    # astral character would not be)
+    utf = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("_", "-")
+    ascii_only = not utf.startswith("utf")
+    sys.stdout.write(json.dumps(data, ensure_ascii=ascii_only, indent=indent) + "\n")
     sys.stdout.flush()
 
 

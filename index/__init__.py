@@ -5,6 +5,7 @@ Public surface::
     build_index(config) -> BuildReport     ingest, embed what changed, swap in atomically
     inspect_corpus(paths) -> Corpus        what ingestion finds, without indexing
     index_status(config) -> IndexInfo      the served index, without loading it
+    check_index(config) -> list[str]       what is damaged in the served index
     open_index(config) -> SearchIndex      the served index, for retrieval
     passage_text(chunk) -> str             what a chunk is embedded and matched as
     Config, load_config                    the one configuration object
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._api import build_index, index_status, open_index
+from ._api import build_index, check_index, index_status, open_index
 from ._backends import Backend, BuildReport
 from ._backends._passages import passage_text
 from ._config import (
@@ -86,6 +87,7 @@ __all__ = [
     "SearchIndex",
     "TextEncoder",
     "build_index",
+    "check_index",
     "chunk_articles",
     "content_chars",
     "index_status",

@@ -1,4 +1,4 @@
-"""The public build, open and status functions: thin calls into the chosen backend.
+"""The public build, open, status and check functions: thin calls into the chosen backend.
 
 Each asks :func:`~newsqa.index._backends.backend_for` which backend
 ``config.index.backend`` names and calls it; the backend's modules (numpy, FAISS,
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ._embedding._protocol import TextEncoder
     from ._search import IndexInfo, SearchIndex
 
-__all__ = ["build_index", "index_status", "open_index"]
+__all__ = ["build_index", "check_index", "index_status", "open_index"]
 
 
 def build_index(
@@ -26,6 +26,7 @@ def build_index(
     compact: bool = False,
     show_progress: bool = False,
     embedder: TextEncoder | None = None,
+    allow_mass_removal: bool = False,
 ) -> BuildReport:
     """Build or incrementally update the index of ``config``.
 
@@ -36,7 +37,12 @@ def build_index(
     untouched in both cases.
     """
     return backend_for(config).build(
-        config, full=full, compact=compact, show_progress=show_progress, embedder=embedder
+        config,
+        full=full,
+        compact=compact,
+        show_progress=show_progress,
+        embedder=embedder,
+        allow_mass_removal=allow_mass_removal,
     )
 
 
@@ -53,3 +59,15 @@ def open_index(config: Config, *, previous: SearchIndex | None = None) -> Search
 def index_status(config: Config) -> IndexInfo:
     """Summary of the served index without loading it (raises if none was built)."""
     return backend_for(config).status(config)
+
+
+def check_index(config: Config) -> list[str]:
+    """Verify the served index of ``config`` and describe what is damaged.
+
+    Returns one line per damaged file (``"segment s000003: meta.sqlite does not match
+    its checksum"``), empty when the index is intact. For the local backend every
+    recorded checksum is verified (a full read of the index, read-only) along with the
+    structure of the served generation; ``newsqa index build`` repairs what it finds.
+    Raises :class:`~newsqa.index.IndexNotFoundError` when no index was built.
+    """
+    return backend_for(config).check(config)

@@ -106,12 +106,19 @@ class IndexConfig:
     """Past this many segments an update merges the smallest ones (local backend)."""
     backend: IndexBackend = "local"
     """Where the index lives: ``local`` (this folder) or ``milvus`` (see ``[milvus]``)."""
+    max_removal_share: float = 0.2
+    """An update removing more than this share of the archive's chunks is refused
+    (``--allow-mass-removal`` lets it through): an emptied or unmounted corpus."""
+    private: bool = True
+    """The index folder is created 0700 and its files 0600 (it holds the corpus text);
+    false leaves them to the process umask."""
 
     def __post_init__(self) -> None:
         _check_int("index.approximate_threshold", self.approximate_threshold, 1)
         _check_int("index.max_chunk_chars", self.max_chunk_chars, MIN_CHUNK_CHARS)
         _check_int("index.keep_generations", self.keep_generations, 0)
         _check_int("index.max_segments", self.max_segments, 1)
+        _check_float("index.max_removal_share", self.max_removal_share, 0.0, 1.0)
         _check_choice("index.backend", self.backend, get_args(IndexBackend))
 
 

@@ -42,6 +42,8 @@ class IndexInfo:
     vector_index: str
     backend: str = "local"
     segments: int = 1
+    files_unreadable: int = 0
+    """Corpus files the last build could not read (their previous chunks were kept)."""
 
 
 class SearchIndex(Protocol):

@@ -4,6 +4,11 @@ Text is tokenised in its normalised form (see :mod:`newsqa.index._text`), so
 Traditional and Simplified, full- and half-width spellings meet. Punctuation and a
 short list of function words are dropped. Shared by both backends (the local BM25
 postings and the Milvus analyzer's stop list) and by retrieval's question analysis.
+
+jieba caches its prefix dictionary (a ``marshal`` file it loads back) under a fixed
+name in the shared temporary folder by default; here it goes to newsqa's own cache
+folder instead, ``$XDG_CACHE_HOME/newsqa/jieba`` (``~/.cache/newsqa/jieba``), created
+private (0700), or to a fresh private temporary folder when that one is unusable.
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ import functools
 import logging
 import os
 import re
+import stat
+import tempfile
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from ._text import normalize
@@ -38,8 +46,26 @@ _PARALLEL_FROM = 20_000
 def _jieba() -> Any:
     import jieba
 
+    jieba.dt.tmp_dir = str(_jieba_cache_dir())
+    jieba.dt.cache_file = f"jieba-{getattr(jieba, '__version__', 'x')}.cache"
     jieba.initialize()
     return jieba
+
+
+def _jieba_cache_dir() -> Path:
+    """A folder only this user can write, for jieba's dictionary cache."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "newsqa" / "jieba"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.stat()
+        private = not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        if private and info.st_uid == os.getuid():
+            return folder
+        logger.warning("%s is writable by others: jieba's cache goes elsewhere", folder)
+    except OSError as exc:
+        logger.debug("cannot use %s for jieba's cache: %s", folder, exc)
+    return Path(tempfile.mkdtemp(prefix="newsqa-jieba-"))  # 0700, new: nobody else's file
 
 
 def tokenize(text: str, *, normalized: bool = False) -> list[str]:

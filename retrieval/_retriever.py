@@ -14,6 +14,7 @@ and the assembly of answers.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +45,9 @@ logger = logging.getLogger(__name__)
 
 _EMPTY = "问题是空的：请用中文输入一个问题，例如“某地妇联成立了什么组织？”"
 _NO_TEXT = "问题里没有文字（只有标点或表情）：请用文字描述你想查的内容。"
+_UNDECODABLE = "问题里有无法识别的字节，已换成“\ufffd”。"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Lone surrogates: undecodable bytes of argv or a file (``surrogateescape``), or bad JSON."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,19 +192,22 @@ class Retriever:
         """Search ``question`` and return up to ``k`` quoted hits with a confidence verdict.
 
         Never raises for a bad question: an empty, punctuation-only or emoji-only one
-        gives a non-confident answer with a ``notice``; an overlong one is cut.
+        gives a non-confident answer with a ``notice``; an overlong one is cut; lone
+        surrogates (undecodable bytes) become U+FFFD, with a ``notice`` saying so.
         """
         k = self._config.retrieval.top_k if k is None else max(1, k)
+        question, bad = _SURROGATE.subn("\ufffd", question)  # not encodable: replace them
         text = question.strip()
         if not text:
             return Answer(question=question, confident=False, hits=(), notice=_EMPTY)
+        notice = _UNDECODABLE if bad else ""
         if not content_chars(text):
-            return Answer(question=question, confident=False, hits=(), notice=_NO_TEXT)
-        notice = ""
+            notice = f"{notice}{_NO_TEXT}"
+            return Answer(question=question, confident=False, hits=(), notice=notice)
         limit = self._config.retrieval.max_question_chars
         if len(text) > limit:
             text = text[:limit]
-            notice = f"问题太长，只用了前 {limit} 个字搜索。"
+            notice += f"问题太长，只用了前 {limit} 个字搜索。"
         with self._lease() as reader:
             qnorm = normalize(text)
             qtokens = tokenize(qnorm, normalized=True)
@@ -213,7 +220,7 @@ class Retriever:
     def search(self, question: str, k: int, *, distinct_articles: bool = False) -> list[Hit]:
         """The ranked hits alone (for evaluation): optionally at most one per article."""
         with self._lease() as reader:
-            qnorm = normalize(question.strip())
+            qnorm = normalize(_SURROGATE.sub("\ufffd", question).strip())
             qtokens = tokenize(qnorm, normalized=True)
             idf = _idf(reader, qtokens)
             ranked = self._rank(reader, qnorm, qtokens, idf, k, distinct_articles=distinct_articles)

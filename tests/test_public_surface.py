@@ -40,6 +40,7 @@ PUBLIC = {
         "SearchIndex",
         "TextEncoder",
         "build_index",
+        "check_index",
         "chunk_articles",
         "content_chars",
         "index_status",

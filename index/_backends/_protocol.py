@@ -30,6 +30,7 @@ class Backend(Protocol):
         compact: bool = False,
         show_progress: bool = False,
         embedder: TextEncoder | None = None,
+        allow_mass_removal: bool = False,
     ) -> BuildReport:
         """Build or incrementally update the index of ``config``."""
         ...
@@ -40,4 +41,8 @@ class Backend(Protocol):
 
     def status(self, config: Config) -> IndexInfo:
         """The served index's summary, without loading it."""
+        ...
+
+    def check(self, config: Config) -> list[str]:
+        """One line per damaged part of the served index; empty when intact."""
         ...

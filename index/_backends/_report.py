@@ -35,6 +35,12 @@ class BuildReport:
     """Segments of the new generation."""
     merged: int = 0
     """Segments merged into one by this build (0: none)."""
+    files_unreadable: int = 0
+    """Corpus files that could not be read; their previous chunks were kept."""
+    repaired: tuple[str, ...] = ()
+    """One line per damaged part of the previous index found and repaired (local)."""
+    files_skipped: int = 0
+    """Corpus files skipped with a warning (not decodable or parsable, not a regular file)."""
 
 
 @dataclass

@@ -271,6 +271,7 @@ class OnnxEncoder:
             import onnxruntime as ort
         except ImportError as exc:
             raise missing_extra("onnx", exc) from exc
+        _no_telemetry(ort)
         self._ort = ort
         self._path = path
         meta = meta if meta is not None else load_export_meta(path.parent)
@@ -323,6 +324,21 @@ class OnnxEncoder:
         with self._lock:
             for threads in [t for t in self._sessions if t != keep]:
                 del self._sessions[threads]
+
+
+def _no_telemetry(ort: Any) -> None:
+    """Turn off ONNX Runtime's telemetry events (process-wide) before any session exists.
+
+    They are only ever sent by Windows builds, but nothing of a reader's questions or
+    the archive should leave the machine on any platform.
+    """
+    disable = getattr(ort, "disable_telemetry_events", None)
+    if disable is None:  # a runtime build without the switch
+        return
+    try:
+        disable()
+    except Exception as exc:  # onnxruntime's own exception types
+        logger.debug("cannot disable ONNX Runtime telemetry: %s", error_line(exc))
 
 
 class OpenVinoEncoder:

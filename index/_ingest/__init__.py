@@ -13,6 +13,14 @@ Raw newspaper pages are segmented by :mod:`newsqa.index._ingest._page`, JSONL by
 from __future__ import annotations
 
 from ._chunk import chunk_articles
-from ._corpus import Corpus, ingest, ingest_files, walk_corpus
+from ._corpus import Corpus, CorpusWalk, ingest, ingest_files, scan_corpus, walk_corpus
 
-__all__ = ["Corpus", "chunk_articles", "ingest", "ingest_files", "walk_corpus"]
+__all__ = [
+    "Corpus",
+    "CorpusWalk",
+    "chunk_articles",
+    "ingest",
+    "ingest_files",
+    "scan_corpus",
+    "walk_corpus",
+]

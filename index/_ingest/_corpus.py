@@ -6,6 +6,12 @@ are not UTF-8. Only regular files are read, with a size cap, and a file that cha
 while it is read is skipped (:mod:`newsqa.index._ingest._readfile`). A file that cannot
 be read, decoded or parsed is reported with a one-line warning and skipped; the rest is
 ingested.
+
+"Could not be read" is kept apart from "read but bad": a file the system would not let
+be read (permissions, I/O, a mount that went away) is listed in
+:attr:`Corpus.unreadable`, and a folder that could not be listed in
+:attr:`CorpusWalk.unreadable`, so that an incremental build keeps what they held before
+instead of taking them for removed.
 """
 
 from __future__ import annotations
@@ -26,7 +32,15 @@ from ._page import parse_page
 from ._readfile import ReadError, read_regular_file
 from ._walk import SUFFIXES, Refused, WalkItem, printable, refusal, safe_resolve, walk_items
 
-__all__ = ["SUFFIXES", "Corpus", "ingest", "ingest_files", "walk_corpus"]
+__all__ = [
+    "SUFFIXES",
+    "Corpus",
+    "CorpusWalk",
+    "ingest",
+    "ingest_files",
+    "scan_corpus",
+    "walk_corpus",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +50,9 @@ class Corpus:
     """What ingestion made of the corpus: one report per file, in walk order."""
 
     files: tuple[FileReport, ...] = ()
+    unreadable: tuple[str, ...] = ()
+    """Paths (as in :attr:`FileReport.path`) of the files the system would not let be
+    read; each also has a skipped report. A file read and found bad is not here."""
 
     @property
     def articles(self) -> tuple[Article, ...]:
@@ -61,12 +78,21 @@ def _parser(suffix: str) -> Callable[[str, Path, str], Parsed]:
     return lambda text, path, name: parse_page(text, name)
 
 
+class _Unreadable(str):
+    """The reason a file could not be read at all (a :class:`ReadError` ``unreadable``)."""
+
+    __slots__ = ()
+
+
 def _read(path: Path, source: str) -> tuple[Parsed | str, str]:
-    """``(the parsed file or the one-line reason it is skipped, digest of its bytes)``."""
+    """``(the parsed file or the one-line reason it is skipped, digest of its bytes)``.
+
+    The reason is an :class:`_Unreadable` when the system refused the read.
+    """
     try:
         data = read_regular_file(path)
     except ReadError as exc:
-        return str(exc), ""
+        return (_Unreadable(exc) if exc.unreadable else str(exc)), ""
     digest = hashlib.sha1(data).hexdigest()
     try:
         text, _ = decode_bytes(data)
@@ -110,7 +136,9 @@ def _label(path: Path, source: str) -> str:
     return f"{printable(str(path.absolute()))} -> {source}" if path.is_symlink() else source
 
 
-def _report(path: Path, key: str, ids: _Ids) -> FileReport:
+def _report(
+    path: Path, key: str, ids: _Ids, unreadable: list[str], log_unreadable: bool
+) -> FileReport:
     refused = refusal(path)
     resolved = safe_resolve(path) if refused is None else None
     if refused is not None or resolved is None:
@@ -120,6 +148,10 @@ def _report(path: Path, key: str, ids: _Ids) -> FileReport:
     parsed, digest = _read(path, source)
     if isinstance(parsed, str):
         warning = f"{printable(_label(path, source))}: {parsed}; file skipped"
+        if isinstance(parsed, _Unreadable):
+            unreadable.append(source)
+            if not log_unreadable:
+                return FileReport(path=source, warnings=(warning,), skipped=True)
         logger.warning("%s", warning)
         return FileReport(path=source, warnings=(warning,), skipped=True, digest=digest)
     name_date = date_from_name(path.name) or date_from_name(path.parent.name)
@@ -170,9 +202,12 @@ def walk_corpus(paths: Sequence[str | Path]) -> list[tuple[Path, str]]:
     return out
 
 
-def _ingest(items: Sequence[WalkItem], reserved_ids: set[str] | None) -> Corpus:
+def _ingest(
+    items: Sequence[WalkItem], reserved_ids: set[str] | None, log_unreadable: bool = True
+) -> Corpus:
     ids = _Ids(reserved_ids)
     reports: list[FileReport] = []
+    unreadable: list[str] = []
     for item in items:
         if isinstance(item, Refused):
             reports.append(_skipped(item))
@@ -184,8 +219,8 @@ def _ingest(items: Sequence[WalkItem], reserved_ids: set[str] | None) -> Corpus:
             logger.warning("%s", warning)
             reports.append(FileReport(path=str(resolved), warnings=(warning,), skipped=True))
             continue
-        reports.append(_report(path, key, ids))
-    corpus = Corpus(tuple(reports))
+        reports.append(_report(path, key, ids, unreadable, log_unreadable))
+    corpus = Corpus(tuple(reports), tuple(unreadable))
     logger.info(
         "ingested %d articles from %d files (%d warnings, %d duplicate paragraphs dropped)",
         len(corpus.articles),
@@ -196,13 +231,51 @@ def _ingest(items: Sequence[WalkItem], reserved_ids: set[str] | None) -> Corpus:
     return corpus
 
 
-def ingest_files(files: Sequence[tuple[Path, str]], reserved_ids: set[str] | None = None) -> Corpus:
+def ingest_files(
+    files: Sequence[tuple[Path, str]],
+    reserved_ids: set[str] | None = None,
+    *,
+    log_unreadable: bool = True,
+) -> Corpus:
     """Read the ``(path, key)`` files of :func:`walk_corpus`.
 
     ``reserved_ids`` are article ids already taken by files not read this time (an
-    incremental build), so new articles never collide with them.
+    incremental build), so new articles never collide with them. ``log_unreadable``
+    false leaves the warning of a file that could not be read (one of
+    :attr:`Corpus.unreadable`) to the caller, which knows what it keeps of it.
     """
-    return _ingest(files, reserved_ids)
+    return _ingest(files, reserved_ids, log_unreadable)
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusWalk:
+    """What a build walks: the files to read, and what could not be read at all."""
+
+    files: tuple[tuple[Path, str], ...]
+    unreadable: tuple[Refused, ...]
+    """Folders that could not be listed and corpus paths that are gone or blocked
+    (each with ``folder`` set: the real path under which previous files are kept)."""
+
+
+def scan_corpus(paths: Sequence[str | Path]) -> CorpusWalk:
+    """:func:`walk_corpus`, keeping apart what could not be read.
+
+    A corpus path that does not exist, or a folder that cannot be listed, is in
+    :attr:`CorpusWalk.unreadable` instead of raising or being taken for empty; the
+    caller logs them. Files refused by the walk are logged and left out as in
+    :func:`walk_corpus`.
+    """
+    files: list[tuple[Path, str]] = []
+    blocked: list[Refused] = []
+    for item in walk_items(paths, missing_ok=True):
+        if isinstance(item, Refused):
+            if item.unreadable:
+                blocked.append(item)
+            else:
+                logger.warning("%s", item.warning)
+        else:
+            files.append(item)
+    return CorpusWalk(tuple(files), tuple(blocked))
 
 
 def ingest(paths: Sequence[str | Path]) -> Corpus:

@@ -5,7 +5,9 @@ refused without opening it for a blocking read, so a named pipe or a link to
 ``/dev/zero`` cannot hang or exhaust memory. Files over :data:`MAX_FILE_BYTES` are
 refused, and at most that much is ever read. A file whose size, modification time or
 inode differ before and after the read (it was being written) is refused too, so the
-next build reads it again. Every refusal is a :class:`ReadError` with a short reason.
+next build reads it again. Every refusal is a :class:`ReadError` with a short reason;
+one where the system would not let the file be read (permissions, an I/O error, a mount
+that went away) has ``unreadable`` set, so a build keeps what the file held before.
 """
 
 from __future__ import annotations
@@ -38,7 +40,16 @@ _KINDS = (
 
 
 class ReadError(Exception):
-    """The file cannot (or must not) be read now; the message is a short reason."""
+    """The file cannot (or must not) be read now; the message is a short reason.
+
+    ``unreadable`` is true when the system refused the read (an ``OSError``: permissions,
+    I/O, a vanished mount), false when the file was looked at and refused (its kind, its
+    size, or it changed while being read).
+    """
+
+    def __init__(self, reason: str, *, unreadable: bool = False) -> None:
+        super().__init__(reason)
+        self.unreadable = unreadable
 
 
 def _kind(mode: int) -> str:
@@ -88,7 +99,7 @@ def read_regular_file(path: Path, limit: int | None = None) -> bytes:
         _check_regular(os.stat(path), limit)  # before opening: opening a FIFO could block
         fd = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
-        raise ReadError(f"cannot read ({exc.strerror or exc})") from exc
+        raise ReadError(f"cannot read ({exc.strerror or exc})", unreadable=True) from exc
     try:
         before = os.fstat(fd)
         _check_regular(before, limit)  # the file may have been swapped since the check
@@ -96,7 +107,7 @@ def read_regular_file(path: Path, limit: int | None = None) -> bytes:
         after = os.fstat(fd)
         now = os.stat(path)
     except OSError as exc:
-        raise ReadError(f"cannot read ({exc.strerror or exc})") from exc
+        raise ReadError(f"cannot read ({exc.strerror or exc})", unreadable=True) from exc
     finally:
         os.close(fd)
     if len(data) != before.st_size or not _same(before, after) or not _same(before, now):

@@ -6,6 +6,11 @@ not followed; one pointing back to a folder above it is a loop and is named in a
 warning. A file that is a symlink loop, or whose path is not valid UTF-8 (it could not
 be shown, stored or printed), is refused with a one-line warning: a :class:`Refused`
 in the walk. Every name in a warning goes through :func:`printable`.
+
+A folder that exists but cannot be listed (permissions, a mount that went away) is not
+an empty folder: it is a :class:`Refused` with ``folder`` set, so that a build keeps
+what the archive had under it instead of taking its files for removed ones. With
+``missing_ok``, a corpus path that does not exist is reported the same way.
 """
 
 from __future__ import annotations
@@ -35,6 +40,14 @@ class Refused:
 
     path: str
     warning: str
+    folder: str = ""
+    """For a folder that could not be listed (or a missing corpus path): its real path,
+    under which the previous index's files are kept. Empty for a refused file."""
+
+    @property
+    def unreadable(self) -> bool:
+        """True for a folder or corpus path that could not be read (not a refused file)."""
+        return bool(self.folder)
 
 
 WalkItem = tuple[Path, str] | Refused
@@ -95,9 +108,22 @@ def _folder_refusal(folder: str, name: str) -> Refused | None:
     return None
 
 
+def _unlistable(exc: OSError, fallback: Path) -> Refused:
+    where = str(exc.filename) if exc.filename is not None else str(fallback)
+    shown = printable(where)
+    reason = exc.strerror or type(exc).__name__
+    return Refused(shown, f"{shown}: cannot list the folder ({reason}); not read", folder=where)
+
+
 def _walk(root: Path) -> Iterator[WalkItem]:
-    """Files under ``root`` (sorted, hidden skipped) with their key ``<root name>/<rel>``."""
-    for folder, dirs, files in os.walk(root):
+    """Files under ``root`` (sorted, hidden skipped) with their key ``<root name>/<rel>``.
+
+    A folder that cannot be listed is yielded as a :class:`Refused` with ``folder`` set.
+    """
+    errors: list[OSError] = []
+    for folder, dirs, files in os.walk(root, onerror=errors.append):
+        while errors:
+            yield _unlistable(errors.pop(0), root)
         kept: list[str] = []
         for name in sorted(d for d in dirs if not _hidden(d)):
             problem = _folder_refusal(folder, name)
@@ -114,14 +140,45 @@ def _walk(root: Path) -> Iterator[WalkItem]:
                 logger.debug("ignored (not .txt/.jsonl/.md): %s", printable(str(path)))
                 continue
             yield refusal(path) or (path, f"{root.name}/{path.relative_to(root).as_posix()}")
+    for exc in errors:
+        yield _unlistable(exc, root)
 
 
-def _files(paths: Sequence[str | Path]) -> Iterator[WalkItem]:
+def _missing(given: str | Path, path: Path) -> Refused | None:
+    """How the corpus path ``path`` cannot be reached, or None when it can.
+
+    A path that cannot even be looked at (a permission refused on the way, an I/O error)
+    is unreadable; one that does not exist is None-or-raise in :func:`_files`.
+    """
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None
+        shown = printable(str(given))
+        reason = exc.strerror or type(exc).__name__
+        real = os.path.realpath(path)
+        return Refused(shown, f"{shown}: cannot read the corpus path ({reason})", folder=real)
+    return None
+
+
+def _files(paths: Sequence[str | Path], missing_ok: bool) -> Iterator[WalkItem]:
     for given in paths:
         path = Path(given).expanduser()
+        blocked = _missing(given, path)
+        if blocked is not None:
+            yield blocked
+            continue
         if not path.exists():
             if os.path.islink(path) and _is_loop(path):
                 raise CorpusError(f"corpus path is a symlink loop: {printable(str(given))}")
+            if missing_ok:
+                shown = printable(str(given))
+                real = os.path.realpath(path)
+                yield Refused(shown, f"{shown}: corpus path not found", folder=real)
+                continue
             raise CorpusError(f"corpus path not found: {printable(str(given))}")
         if path.is_dir():
             yield from _walk(path.resolve())
@@ -129,16 +186,17 @@ def _files(paths: Sequence[str | Path]) -> Iterator[WalkItem]:
             yield refusal(path) or (path, path.name)
 
 
-def walk_items(paths: Sequence[str | Path]) -> list[WalkItem]:
+def walk_items(paths: Sequence[str | Path], *, missing_ok: bool = False) -> list[WalkItem]:
     """Every corpus file under ``paths`` once, in walk order, and every refused entry.
 
-    Raises :class:`CorpusError` for a path that does not exist.
+    Raises :class:`CorpusError` for a path that does not exist, unless ``missing_ok``:
+    then it is a :class:`Refused` with ``folder`` set (a build decides what it means).
     """
     if isinstance(paths, str | Path):
         paths = [paths]
     out: list[WalkItem] = []
     seen: set[Path] = set()
-    for item in list(_files(paths)):
+    for item in list(_files(paths, missing_ok)):
         if isinstance(item, Refused):
             out.append(item)
             continue

@@ -11,7 +11,7 @@ import pytest
 
 from newsqa.bot.cli import _parser, main
 from newsqa.index import Config
-from tests.conftest import PAGE, RESULT_KEYS, ROOT
+from tests.conftest import PAGE, RESULT_KEYS, ROOT, needs_shared
 
 
 def _run(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -49,6 +49,7 @@ def test_missing_corpus_path_is_one_line(tmp_path: Path) -> None:
     _one_line_error(proc, "missing")
 
 
+@needs_shared
 def test_corpus_inspect_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["corpus", "inspect", str(PAGE), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -87,8 +88,10 @@ def test_ask_json_schema_batch_and_mismatch(page_config: Config, tmp_path: Path)
     proc = _run("--index", index_dir, "ask", "--batch", str(batch), "--json")
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert [a["confident"] for a in lines] == [True, False, False, False]
+    # one line per input line, the blank one included (it gets the empty-question notice)
+    assert [a["confident"] for a in lines] == [True, False, False, False, False]
     assert lines[1]["results"] == [] and lines[1]["notice"]
+    assert lines[1]["question"] == "" and lines[2]["question"] == "😀😀"
 
     proc = _run("--index", index_dir, "ask", "冠县妇联主席是谁？")
     assert proc.returncode == 0 and "《山东冠县成立电商行业妇联" in proc.stdout

@@ -96,6 +96,9 @@ def test_every_default_validates() -> None:
         ({"NEWSQA_INDEX_APPROXIMATE_THRESHOLD": "0"}, r"index\.approximate_threshold"),
         ({"NEWSQA_INDEX_KEEP_GENERATIONS": "-1"}, r"index\.keep_generations"),
         ({"NEWSQA_INDEX_MAX_SEGMENTS": "0"}, r"index\.max_segments"),
+        ({"NEWSQA_INDEX_MAX_REMOVAL_SHARE": "1.5"}, r"index\.max_removal_share: 1\.5 .*\(0 to 1\)"),
+        ({"NEWSQA_INDEX_MAX_REMOVAL_SHARE": "-0.1"}, r"index\.max_removal_share"),
+        ({"NEWSQA_INDEX_MAX_REMOVAL_SHARE": "nan"}, r"index\.max_removal_share: nan"),
         ({"NEWSQA_INDEX_BACKEND": "elastic"}, r"index\.backend: 'elastic' is not one of"),
         ({"NEWSQA_MODEL_THREADS": "-1"}, r"model\.threads"),
         ({"NEWSQA_BOT_WEBHOOK_PORT": "0"}, r"bot\.webhook_port: 0 .*\(1 to 65535\)"),
@@ -128,6 +131,7 @@ def test_edges_of_the_ranges_are_accepted() -> None:
             "NEWSQA_RETRIEVAL_MIN_DENSE": "-1",
             "NEWSQA_INDEX_MAX_CHUNK_CHARS": "20",
             "NEWSQA_INDEX_KEEP_GENERATIONS": "0",
+            "NEWSQA_INDEX_MAX_REMOVAL_SHARE": "1",
             "NEWSQA_BOT_RATE_LIMIT_COUNT": "0",
             "NEWSQA_BOT_RATE_LIMIT_SECONDS": "0",  # no limit: the window is unused
             "NEWSQA_BOT_WEBHOOK_PORT": "65535",
@@ -137,6 +141,13 @@ def test_edges_of_the_ranges_are_accepted() -> None:
     )
     assert cfg.retrieval.dense_weight == 1.0 and cfg.bot.rate_limit_seconds == 0.0
     assert cfg.milvus.vector_index == "FLAT"
+    assert cfg.index.max_removal_share == 1.0
+    assert load_config(environ={"NEWSQA_INDEX_MAX_REMOVAL_SHARE": "0"}).index.max_removal_share == 0
+
+
+def test_private_is_a_bool_on_by_default() -> None:
+    assert load_config(environ={}).index.private is True
+    assert load_config(environ={"NEWSQA_INDEX_PRIVATE": "false"}).index.private is False
 
 
 def test_keys_checked_together_see_the_file_and_the_environment(tmp_path: Path) -> None:

@@ -29,9 +29,15 @@ class LocalBackend:
         compact: bool = False,
         show_progress: bool = False,
         embedder: TextEncoder | None = None,
+        allow_mass_removal: bool = False,
     ) -> BuildReport:
         return build_local(
-            config, full=full, compact=compact, show_progress=show_progress, embedder=embedder
+            config,
+            full=full,
+            compact=compact,
+            show_progress=show_progress,
+            embedder=embedder,
+            allow_mass_removal=allow_mass_removal,
         )
 
     def open(self, config: Config, *, previous: SearchIndex | None = None) -> SearchIndex:
@@ -41,3 +47,9 @@ class LocalBackend:
 
     def status(self, config: Config) -> IndexInfo:
         return local_status(config)
+
+    def check(self, config: Config) -> list[str]:
+        """Verify checksums and structure of the served generation (see :mod:`._integrity`)."""
+        from ._integrity import check_local
+
+        return check_local(config)

@@ -61,10 +61,55 @@ class Postings:
         self.rows = rows
         self.tfs = tfs
         self.lengths = lengths
+        self.folder: Path | None = None
+        """The folder it was loaded from (named in errors)."""
 
     @property
     def n_rows(self) -> int:
         return len(self.lengths)
+
+    def problems(self, rows: int, *, deep: bool = False) -> list[str]:
+        """What is inconsistent in these postings of a segment of ``rows`` rows.
+
+        Cheap by default (dtypes, shapes, the last offset); ``deep`` also reads every
+        row id and offset.
+        """
+        want = (np.uint64, np.int64, np.int32, np.uint16, np.int32)
+        arrays: tuple[np.ndarray, ...] = (
+            self.terms,
+            self.indptr,
+            self.rows,
+            self.tfs,
+            self.lengths,
+        )
+        for name, array, dtype in zip(_FILES, arrays, want, strict=True):
+            if array.dtype != dtype or array.ndim != 1:
+                return [f"postings/{name} holds {array.dtype} of {array.ndim} dimensions"]
+        if len(self.lengths) != rows:
+            return [f"postings/lengths.npy has {len(self.lengths)} rows, the segment {rows}"]
+        if len(self.indptr) != len(self.terms) + 1 or len(self.tfs) != len(self.rows):
+            return ["postings/ arrays have inconsistent lengths"]
+        if int(self.indptr[0]) != 0 or int(self.indptr[-1]) != len(self.rows):
+            return ["postings/indptr.npy does not span postings/rows.npy"]
+        if deep:
+            if len(self.rows) and (int(self.rows.min()) < 0 or int(self.rows.max()) >= rows):
+                return ["postings/rows.npy points past the segment's rows"]
+            if len(self.indptr) > 1 and bool((np.diff(self.indptr) < 0).any()):
+                return ["postings/indptr.npy is not ascending"]
+            if bool((np.asarray(self.lengths) < 0).any()):
+                return ["postings/lengths.npy holds negative lengths"]
+        return []
+
+    def checked_rows(self, rows: np.ndarray) -> np.ndarray:
+        """``rows`` of one term, refused when they point outside the segment."""
+        if len(rows) and (int(rows.min()) < 0 or int(rows.max()) >= self.n_rows):
+            from ._layout import damaged
+
+            folder = self.folder
+            root = folder.parent.parent.parent if folder is not None else Path(".")
+            name = folder.parent.name if folder is not None else "?"
+            raise damaged(root, f"segment {name}: postings/rows.npy points past the rows")
+        return rows
 
     @classmethod
     def build(cls, docs: Iterable[Sequence[str]]) -> Postings:
@@ -172,10 +217,12 @@ class Postings:
     def load(cls, folder: Path) -> Postings:
         """Memory-mapped postings of a segment."""
         try:
-            arrays = [np.load(folder / name, mmap_mode="r") for name in _FILES]
+            arrays = [np.load(folder / name, mmap_mode="r", allow_pickle=False) for name in _FILES]
         except (OSError, ValueError) as exc:
             raise IndexStoreError(f"cannot read the BM25 postings in {folder}: {exc}") from exc
-        return cls(*arrays)
+        postings = cls(*arrays)
+        postings.folder = folder
+        return postings
 
     def lookup(self, hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
         """Term index of each hash, -1 where this segment lacks the term."""
@@ -227,7 +274,8 @@ class Bm25:
                     per_term.append((np.zeros(0, np.int32), np.zeros(0, np.uint16)))
                     continue
                 lo, hi = int(postings.indptr[t]), int(postings.indptr[t + 1])
-                rows, tfs = np.asarray(postings.rows[lo:hi]), np.asarray(postings.tfs[lo:hi])
+                rows = postings.checked_rows(np.asarray(postings.rows[lo:hi]))
+                tfs = np.asarray(postings.tfs[lo:hi])
                 if live is not None:
                     keep = live[rows]
                     rows, tfs = rows[keep], tfs[keep]

@@ -25,8 +25,10 @@ full rebuild, reported in one line. See :mod:`._layout` for the atomic swap.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
 import signal
 import time
 from collections.abc import Iterable, Sequence
@@ -41,16 +43,19 @@ from tqdm import tqdm
 from ..._config import Config
 from ..._embedding._embedder import Embedder
 from ..._embedding._protocol import TextEncoder
-from ..._errors import CorpusError
-from ..._ingest import Corpus, chunk_articles, ingest_files, walk_corpus
+from ..._errors import CorpusError, IndexStoreError
+from ..._ingest import Corpus, CorpusWalk, chunk_articles, ingest_files, scan_corpus
+from ..._ingest._walk import printable
 from ..._tokens import tokenize_many
 from ..._types import Article, Chunk
 from .._passages import content_hash, embed_into, passage_text, to_embed
 from .._report import BuildReport, ChangeCounts
 from ._catalog import Catalog, FileEntry
+from ._integrity import load_base
 from ._layout import CATALOG, DELETED, META, IndexLayout
-from ._segment import SegmentInfo, merge_segments, read_deleted, write_segment
-from ._settings import IDENTITY, settings
+from ._safety import kept_under, make_private, removal_guard, writing
+from ._segment import SegmentInfo, merge_segments, write_segment
+from ._settings import settings
 from ._store import MetaStore
 from ._vectors import SegmentVectors
 
@@ -66,6 +71,10 @@ _REWRITE_DELETED_SHARE = 1 / 3
 
 Mask = npt.NDArray[np.bool_]
 
+_READ_AGAIN = (0, -1)
+"""``(size, mtime_ns)`` of a file that could not be read: no real file matches it, so the
+next build reads it again (the catalog allows only ``mtime_ns`` to be negative)."""
+
 
 def _fault(stage: str) -> None:
     if os.environ.get(_FAULT_ENV) == stage:
@@ -80,6 +89,7 @@ class _State:
     segments: list[SegmentInfo] = field(default_factory=list)
     deleted: dict[str, Mask] = field(default_factory=dict)  # name -> bool mask
     catalog: Catalog = field(default_factory=Catalog)
+    repaired: list[str] = field(default_factory=list)  # damage found and left behind
 
 
 @dataclass
@@ -90,6 +100,10 @@ class _Reads:
     stats: dict[str, os.stat_result]
     catalog: Catalog
     """Entries of the files kept as they are; the re-read ones are added by step 2."""
+    kept: list[str] = field(default_factory=list)
+    """Files kept as indexed because their folder could not be listed this time."""
+    blocked: list[str] = field(default_factory=list)
+    """Folders that could not be listed and under which nothing could be kept."""
 
 
 @dataclass
@@ -102,6 +116,8 @@ class _Changes:
     articles: list[Article] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
     files: list[tuple[FileEntry, int]] = field(default_factory=list)  # entry, chunk count
+    unreadable: list[str] = field(default_factory=list)
+    """Corpus files that could not be read (those indexed before keep their chunks)."""
 
     @property
     def n_articles(self) -> int:
@@ -133,6 +149,7 @@ def build_local(
     compact: bool = False,
     show_progress: bool = False,
     embedder: TextEncoder | None = None,
+    allow_mass_removal: bool = False,
 ) -> BuildReport:
     """Build or incrementally update the local index in ``config.index.dir``.
 
@@ -143,33 +160,44 @@ def build_local(
     """
     started = time.perf_counter()
     layout = IndexLayout(config.index.dir)
+    keep = config.index.keep_generations
     with layout.lock():
-        layout.prune(keep_previous=config.index.keep_generations)
-        files = walk_corpus(config.corpus.paths)
+        if config.index.private:
+            make_private(layout.root, files=False)  # first: nothing below is reachable
+        layout.prune(keep_previous=keep)
+        walk = scan_corpus(config.corpus.paths)
         encoder: TextEncoder = embedder or Embedder(config.model)
         recorded = settings(config, encoder.identity())
         state, reason = _previous(layout, recorded, full)
 
-        reads = _plan_reads(files, state)
+        reads = _plan_reads(walk, state, config)
         reserved = {a for e in reads.catalog.values() for a in e.articles}
-        corpus = ingest_files(reads.to_read, reserved_ids=reserved)
+        corpus = ingest_files(reads.to_read, reserved_ids=reserved, log_unreadable=False)
         stores = _Stores(layout)
         try:
             changes = _compare_files(config, corpus, reads, state, stores)
+            replacing = bool(reason) and reason != "no previous index"
+            _check_losses(
+                layout, config, state, reads, changes, stores, replacing, allow_mass_removal
+            )
             if not changes.n_articles:
                 raise CorpusError("no articles found in " + ", ".join(config.corpus.paths))
             vectors = _vectors(encoder, changes.chunks, state, stores, show_progress, reads)
         finally:
             stores.close()
 
-        segments = _add_segment(layout, config, state, changes, vectors, show_progress)
-        dim = vectors.dim
-        vectors.drop_matrix()
-        segments, merged = _merge_some(layout, config, segments, changes, compact)
-        gen, live = _write_generation(layout, recorded, segments, changes, dim)
-        _fault("manifest")
-        layout.publish(gen, keep=config.index.keep_generations)
+        had = {g.name for g in layout.generations.iterdir()}
+        with writing(layout.root, cleanup=lambda: _discard_new(layout, had, keep)):
+            segments = _add_segment(layout, config, state, changes, vectors, show_progress)
+            dim = vectors.dim
+            vectors.drop_matrix()
+            segments, merged = _merge_some(layout, config, segments, changes, compact)
+            gen, live = _write_generation(layout, recorded, segments, changes, dim)
+            _fault("manifest")
+            layout.publish(gen, keep=keep)
         _fault("published")
+        if config.index.private:
+            make_private(layout.root)
 
     catalog = changes.catalog
     counts = changes.counts
@@ -189,33 +217,72 @@ def build_local(
         duplicates_dropped=sum(e.duplicates_dropped for e in catalog.values()),
         seconds=time.perf_counter() - started,
         files_read=len(reads.to_read),
+        files_skipped=sum(e.skipped for e in catalog.values()),
         segments=len(segments),
         merged=merged,
+        files_unreadable=len(changes.unreadable),
+        repaired=tuple(state.repaired),
     )
 
 
 def _previous(layout: IndexLayout, recorded: dict[str, Any], full: bool) -> tuple[_State, str]:
-    """The served generation to update, or an empty one and why everything is rebuilt."""
-    state = _State()
-    reason = "requested with --full" if full else ""
-    prev = layout.current_or_none()
-    if prev is not None and not full:
-        manifest = layout.read_manifest(prev)
-        reason = IDENTITY.stale_reason(manifest.get("settings", {}), recorded)
-        if not reason:
-            segments = [SegmentInfo.from_json(s) for s in manifest.get("segments", [])]
-            state = _State(segments, read_deleted(prev, segments), Catalog.load(prev / CATALOG))
-    elif prev is None:
-        reason = "no previous index"
-    if reason and prev is not None:
-        logger.warning("full rebuild: %s", reason)
-    return state, reason
+    """The served generation to update, or an empty one and why everything is rebuilt.
+
+    Damage is repaired here (see :func:`._integrity.load_base`): a damaged segment is
+    dropped and its files read again; a damaged generation is replaced by the newest
+    intact one; each is one line of ``state.repaired``.
+    """
+    if full:
+        with contextlib.suppress(IndexStoreError):  # a damaged CURRENT: rebuilt anyway
+            if layout.current_or_none() is not None:
+                logger.warning("full rebuild: requested with --full")
+        return _State(), "requested with --full"
+    base, reason, repaired = load_base(layout, recorded)
+    for line in repaired:
+        logger.warning("repairing the index: %s", line)
+    if base is None:
+        if reason != "no previous index":
+            logger.warning("full rebuild: %s", reason)
+        return _State(repaired=repaired), reason
+    return _State(base.segments, base.deleted, base.catalog, repaired), ""
 
 
-def _plan_reads(files: Sequence[tuple[Path, str]], state: _State) -> _Reads:
-    """Step 1: which files to read: new ones, or with another size or modification time."""
+def _discard_new(layout: IndexLayout, had: set[str], keep: int) -> None:
+    """After a failed write: remove the generations this build made and did not publish,
+    then the segments no kept generation uses (the space of a full disk comes back)."""
+    current = layout.root / "CURRENT"
+    served = current.read_text(encoding="utf-8").strip() if current.is_file() else ""
+    for gen in layout.generations.iterdir():
+        if gen.name not in had and gen.name != served:
+            shutil.rmtree(gen, ignore_errors=True)
+    layout.prune(keep_previous=keep)
+
+
+def _plan_reads(walk: CorpusWalk, state: _State, config: Config) -> _Reads:
+    """Step 1: which files to read: new ones, or with another size or modification time.
+
+    The files the previous generation indexed under a folder that could not be listed
+    (or a corpus path that went away) are kept as they were, each named in one warning;
+    a corpus path that is gone and held nothing is an error, as on a first build. A
+    folder under which nothing can be kept (a first or full build) is only warned about
+    here; :func:`_check_losses` refuses a full rebuild that would drop it.
+    """
     reads = _Reads(to_read=[], stats={}, catalog=Catalog())
-    for path, key in files:
+    roots = {os.path.realpath(os.path.expanduser(p)): p for p in config.corpus.paths}
+    for blocked in walk.unreadable:
+        under = kept_under(blocked.folder, state.catalog)
+        if under:
+            logger.warning(
+                "%s; keeping the %d files indexed from it before", blocked.warning, len(under)
+            )
+            reads.catalog.update(under)
+            reads.kept.extend(under)
+        elif blocked.folder in roots and not os.path.lexists(blocked.folder):
+            raise CorpusError(f"corpus path not found: {blocked.path}")
+        else:
+            logger.warning("%s", blocked.warning)
+            reads.blocked.append(blocked.path)
+    for path, key in walk.files:
         src = str(path.resolve())
         try:
             stat = path.stat()
@@ -240,12 +307,28 @@ def _compare_files(
         catalog=catalog,
         counts=ChangeCounts(unchanged=sum(e.count for e in catalog.values())),
         deleted={name: mask.copy() for name, mask in state.deleted.items()},
+        unreadable=list(reads.kept),
     )
+    unreadable = set(corpus.unreadable)
     for report in corpus.files:
         src = report.path
         old = state.catalog.get(src)
         got = reads.stats.get(src)
-        size, mtime = (got.st_size, got.st_mtime_ns) if got else (-1, -1)
+        size, mtime = (got.st_size, got.st_mtime_ns) if got else _READ_AGAIN
+        if src in unreadable:  # could not be read: not removed, and read again next time
+            changes.unreadable.append(src)
+            warning = report.warnings[0] if report.warnings else printable(src)
+            if old is not None:
+                logger.warning(
+                    "%s; keeping its %d chunks indexed before",
+                    warning.removesuffix("; file skipped"),
+                    old.count,
+                )
+                catalog[src] = old
+                changes.counts.unchanged += old.count
+                continue
+            logger.warning("%s", warning)
+            size, mtime = _READ_AGAIN
         if old is not None and report.digest and old.digest == report.digest:
             old.size, old.mtime_ns = size, mtime  # touched, not edited
             catalog[src] = old
@@ -279,6 +362,64 @@ def _compare_files(
             if old.count:
                 changes.deleted[old.segment][old.start : old.start + old.count] = True
     return changes
+
+
+def _check_losses(
+    layout: IndexLayout,
+    config: Config,
+    state: _State,
+    reads: _Reads,
+    changes: _Changes,
+    stores: _Stores,
+    replacing: bool,
+    allow: bool,
+) -> None:
+    """Step 2b: refuse a build that would lose much of the archive, unless ``allow``.
+
+    An update removing more than ``index.max_removal_share`` of the chunks (moved text
+    does not count), and a full rebuild over a previous index while some of what that
+    index holds cannot be read (it would be dropped), raise a one-line CorpusError.
+    """
+    if allow:
+        return
+    if replacing and (reads.blocked or changes.unreadable):
+        _refuse_lossy_rebuild(layout, reads.blocked, changes.unreadable)
+    removal_guard(
+        changes.counts.removed,
+        sum(e.count for e in state.catalog.values()),
+        config.index.max_removal_share,
+        allow,
+        lambda: _moved(state, changes, stores),
+    )
+
+
+def _refuse_lossy_rebuild(layout: IndexLayout, folders: list[str], files: list[str]) -> None:
+    """Raise when the served index holds chunks under ``folders`` or of ``files``."""
+    prev = layout.current_or_none()
+    if prev is None:
+        return
+    served = Catalog.load(prev / CATALOG)
+    held = [f for f in folders if any(e.count for e in kept_under(f, served).values())]
+    held += [f for f in files if (e := served.get(f)) is not None and e.count]
+    if held:
+        raise CorpusError(
+            f"cannot read {printable(held[0])}"
+            + (f" (and {len(held) - 1} more)" if len(held) > 1 else "")
+            + ": a full rebuild would drop what the index holds from it;"
+            " fix the access, or pass --allow-mass-removal"
+        )
+
+
+def _moved(state: _State, changes: _Changes, stores: _Stores) -> int:
+    """Chunks of removed files whose text is back in a new chunk (a file that moved)."""
+    new = {content_hash(passage_text(c)) for c in changes.chunks}
+    return sum(
+        1
+        for src, old in state.catalog.items()
+        if old.count and src not in changes.catalog
+        for _, _, h in stores.hashes(old)
+        if h in new
+    )
 
 
 def _vectors(
@@ -387,7 +528,8 @@ def _write_generation(
             "segments": [seg.to_json() for seg in segments],
             "vector_index": _describe([seg.kind for seg in segments]),
             "dim": dim,
-            "counts": {"articles": changes.n_articles, "chunks": live, "files": len(catalog)},
+            "counts": {"articles": changes.n_articles, "chunks": live, "files": len(catalog)}
+            | ({"files_unreadable": len(changes.unreadable)} if changes.unreadable else {}),
             "newest_date": max((e.newest_date for e in catalog.values()), default=""),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -54,4 +54,57 @@ class Catalog(dict[str, FileEntry]):
             return cls()
         except (OSError, ValueError) as exc:
             raise IndexStoreError(f"cannot read the file catalog {path}: {exc}") from exc
+        problem = validate_catalog(data)
+        if problem:
+            raise IndexStoreError(f"the file catalog {path} {problem}")
         return cls({k: FileEntry(**v) for k, v in data.items()})
+
+    def problems(self, rows: dict[str, int]) -> str:
+        """What is inconsistent with segments of ``rows`` (name -> rows; "" if nothing)."""
+        for src, entry in self.items():
+            if not entry.count:
+                continue
+            if entry.segment not in rows:
+                return f"names segment {entry.segment!r} the generation lacks (for {src})"
+            if entry.start + entry.count > rows[entry.segment]:
+                return f"points past the rows of segment {entry.segment} (for {src})"
+        return ""
+
+
+_TYPES: dict[str, type] = {
+    "size": int,
+    "mtime_ns": int,
+    "digest": str,
+    "segment": str,
+    "start": int,
+    "count": int,
+    "articles": list,
+    "newest_date": str,
+    "warnings": list,
+    "skipped": bool,
+    "duplicates_dropped": int,
+}
+_REQUIRED = frozenset(f.name for f in fields(FileEntry) if f.name in ("size", "mtime_ns", "digest"))
+
+
+def validate_catalog(data: object) -> str:
+    """What is wrong with a loaded ``files.json`` ("" when nothing is)."""
+    if not isinstance(data, dict):
+        return "is not a JSON object"
+    for src, entry in data.items():
+        if not isinstance(entry, dict):
+            return f"has a malformed entry for {src}"
+        unknown = set(entry) - set(_TYPES)
+        if unknown:
+            return f"has an unknown key {sorted(unknown)[0]!r} (for {src})"
+        if not set(entry) >= _REQUIRED:
+            return f"has an incomplete entry for {src}"
+        for key, value in entry.items():
+            want = _TYPES[key]
+            if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+                return f"has a {key!r} of the wrong type (for {src})"
+            if isinstance(value, int) and key != "mtime_ns" and value < 0:
+                return f"has a negative {key!r} (for {src})"
+            if isinstance(value, list) and not all(isinstance(x, str) for x in value):
+                return f"has a {key!r} of the wrong type (for {src})"
+    return ""

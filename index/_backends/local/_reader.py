@@ -25,7 +25,7 @@ from ..._config import Config
 from ..._search import IndexInfo, Keys, Scores
 from ..._types import Chunk
 from ._bm25 import Bm25
-from ._layout import IndexLayout
+from ._layout import IndexLayout, damaged
 from ._segment import OpenSegment, SegmentInfo, read_deleted
 from ._settings import IDENTITY
 
@@ -63,14 +63,18 @@ class IndexReader:
         """Open the generation currently served in ``config.index.dir``.
 
         Raises :class:`IndexMismatchError` when it was built with another model,
-        tokenizer or format version than ``config`` asks for. Segments already open
-        in ``previous`` are shared rather than opened again.
+        tokenizer or format version than ``config`` asks for, and a one-line
+        :class:`IndexStoreError` when a cheap check finds it damaged (``CURRENT``, the
+        manifest's schema, headers of vectors and postings against the manifest, the
+        deleted rows). Segments already open in ``previous`` are shared rather than
+        opened again.
         """
         layout = IndexLayout(config.index.dir)
         gen = layout.current()
         manifest = layout.read_manifest(gen)
         IDENTITY.check(manifest.get("settings", {}), config.model)
         infos = [SegmentInfo.from_json(s) for s in manifest.get("segments", [])]
+        dim = manifest.get("dim")
         shared = {s.info.name: s for s in previous.segments} if previous is not None else {}
         opened: list[OpenSegment] = []
         try:
@@ -79,12 +83,19 @@ class IndexReader:
                 if reused is not None and reused.acquire():
                     opened.append(reused)
                 else:
-                    opened.append(OpenSegment(seg, layout.segments / seg.name))
+                    opened.append(OpenSegment(seg, layout.segments / seg.name, dim))
+            deleted = read_deleted(gen, infos)
+            counted = manifest.get("counts", {}).get("chunks")
+            alive = sum(s.rows - int(deleted[s.name].sum()) for s in infos)
+            if counted is not None and counted != alive:
+                raise damaged(
+                    layout.root,
+                    f"generation {gen.name}: {alive} rows are live, the manifest counts {counted}",
+                )
         except Exception:
             for seg_open in opened:
                 seg_open.release()
             raise
-        deleted = read_deleted(gen, infos)
         live = [None if not deleted[s.name].any() else ~deleted[s.name] for s in infos]
         info = _info(layout, gen.name, manifest)
         logger.info("opened index %s (%d chunks, %d segments)", gen.name, info.chunks, len(infos))
@@ -201,6 +212,7 @@ def _info(layout: IndexLayout, generation: str, manifest: dict[str, Any]) -> Ind
         vector_index=str(manifest.get("vector_index", "")),
         backend="local",
         segments=len(manifest.get("segments", [])),
+        files_unreadable=int(manifest.get("counts", {}).get("files_unreadable", 0)),
     )
 
 

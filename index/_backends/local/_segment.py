@@ -6,6 +6,10 @@ A segment is a folder written once and never changed (see :mod:`._layout`)::
     vectors.npy     float32 unit vectors, one per row
     ann.faiss       IVF-SQ8 index, only for segments past ``approximate_threshold``
     postings/       the BM25 inverted file (:class:`newsqa.index._backends.local._bm25.Postings`)
+    checksums.json  size and SHA-256 of each file above (segments written since checksums)
+
+Opening a segment checks, cheaply, that its parts agree (rows and dimension from the
+headers, the store's row range): a damaged one is refused in one line, never used.
 """
 
 from __future__ import annotations
@@ -22,11 +26,19 @@ import numpy.typing as npt
 
 from ..._types import Article, Chunk
 from ._bm25 import Postings
-from ._layout import DELETED, META, POSTINGS
+from ._checksums import write_checksums
+from ._layout import DELETED, META, POSTINGS, damaged
 from ._store import MetaStore
 from ._vectors import SegmentVectors, build_ann
 
-__all__ = ["OpenSegment", "SegmentInfo", "merge_segments", "read_deleted", "write_segment"]
+__all__ = [
+    "OpenSegment",
+    "SegmentInfo",
+    "merge_segments",
+    "read_deleted",
+    "segment_problems",
+    "write_segment",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +85,7 @@ def write_segment(
     ann = _ann_for(vectors, approximate_threshold, None)
     SegmentVectors.save(folder, vectors, ann)
     Postings.build(tokens).save(folder / POSTINGS)
+    write_checksums(folder)
     kind = SegmentVectors(vectors, ann).kind
     return SegmentInfo(folder.name, len(chunks), kind)
 
@@ -120,20 +133,79 @@ def merge_segments(
     ann = _ann_for(vectors, approximate_threshold, like)
     SegmentVectors.save(folder, vectors, ann)
     Postings.merge(postings_parts).save(folder / POSTINGS)
+    write_checksums(folder)
     kind = SegmentVectors(vectors, ann).kind
     logger.info("merged %d segments into %s (%d rows, %s)", len(parts), folder.name, base, kind)
     return SegmentInfo(folder.name, base, kind), remaps
 
 
 def read_deleted(gen: Path, segments: Sequence[SegmentInfo]) -> dict[str, np.ndarray]:
-    """Per segment, a mask of its rows deleted in generation ``gen``."""
+    """Per segment, a mask of its rows deleted in generation ``gen``.
+
+    A deleted-rows file must be a 1-D integer array of rows of its segment; anything
+    else is refused in one line (:func:`deleted_problem`).
+    """
     out = {}
     for seg in segments:
         mask = np.zeros(seg.rows, dtype=bool)
         path = gen / DELETED / f"{seg.name}.npy"
         if path.is_file():
-            mask[np.load(path)] = True
+            rows, problem = _load_deleted(path, seg.rows)
+            if problem:
+                raise damaged(gen.parent.parent, f"generation {gen.name}: {problem}")
+            mask[rows] = True
         out[seg.name] = mask
+    return out
+
+
+def _load_deleted(path: Path, rows: int) -> tuple[np.ndarray, str]:
+    """The rows of a deleted-rows file, or what is wrong with it."""
+    name = f"{DELETED}/{path.name}"
+    try:
+        found = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        return _NO_ROWS, f"{name} is not a plain array of rows ({str(exc).splitlines()[0]})"
+    if not isinstance(found, np.ndarray) or found.ndim != 1 or found.dtype.kind not in "iu":
+        kind = getattr(found, "dtype", type(found).__name__)
+        return _NO_ROWS, f"{name} holds {kind}, not a list of row numbers"
+    if len(found) and (int(found.min()) < 0 or int(found.max()) >= rows):
+        return _NO_ROWS, f"{name} names rows outside its segment of {rows} rows"
+    return found.astype(np.int64), ""
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+
+
+def segment_problems(
+    segment: OpenSegment | None, info: SegmentInfo, folder: Path, dim: int | None
+) -> list[str]:
+    """What the headers of a segment's parts show wrong (cheap: no array is read).
+
+    ``segment`` is the opened segment, or None to open its parts here (closed after).
+    """
+    if segment is not None:
+        return _problems(segment.store, segment.vectors, segment.postings, info, dim)
+    store = MetaStore.open(folder / META)
+    try:
+        vectors = SegmentVectors.load(folder)
+        postings = Postings.load(folder / POSTINGS)
+        return _problems(store, vectors, postings, info, dim)
+    finally:
+        store.close()
+
+
+def _problems(
+    store: MetaStore,
+    vectors: SegmentVectors,
+    postings: Postings,
+    info: SegmentInfo,
+    dim: int | None,
+) -> list[str]:
+    out = vectors.problems(info.rows, dim)
+    out += postings.problems(info.rows)
+    lo, hi = store.row_range()
+    if (lo, hi) != (0, info.rows - 1):
+        out.append(f"{META} holds rows {lo}..{hi}, the segment 0..{info.rows - 1}")
     return out
 
 
@@ -144,13 +216,16 @@ class OpenSegment:
     reference (:meth:`acquire`, :meth:`release`) and the last release closes it.
     """
 
-    def __init__(self, info: SegmentInfo, folder: Path) -> None:
+    def __init__(self, info: SegmentInfo, folder: Path, dim: int | None = None) -> None:
         self.info = info
         self.folder = folder
         self.store = MetaStore.open(folder / META)
         try:
             self.vectors = SegmentVectors.load(folder)
             self.postings = Postings.load(folder / POSTINGS)
+            problems = segment_problems(self, info, folder, dim)
+            if problems:
+                raise damaged(folder.parent.parent, f"segment {info.name}: {problems[0]}")
         except Exception:
             self.store.close()
             raise

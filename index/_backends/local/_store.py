@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..._errors import IndexStoreError
 from ..._types import Article, Chunk
+from .._passages import content_hash, passage_text
 
 __all__ = ["MetaStore"]
 
@@ -34,7 +35,7 @@ CREATE TABLE chunks (
 _INDEXES = "CREATE INDEX chunks_hash ON chunks(content_hash);"
 _CHUNK_COLUMNS = (
     "row, chunk_id, article_id, title, section, paragraph_index, text, start, "
-    '"end", source_path, date, author'
+    '"end", source_path, date, author, content_hash'
 )
 _BATCH = 900  # bound parameters per statement stay under SQLite's limit
 
@@ -186,8 +187,52 @@ class MetaStore:
                 raise self._fail(exc) from exc
             yield from ((int(r), str(h)) for r, h in found)
 
+    def row_range(self) -> tuple[int, int]:
+        """``(first row, last row)``, ``(0, -1)`` when empty: cheap, the primary key's ends."""
+        try:
+            with self._lock:
+                lo, hi = self._conn.execute("SELECT min(row), max(row) FROM chunks").fetchone()
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+        if lo is None:
+            return 0, -1
+        return int(lo), int(hi)
+
+    def count_rows(self) -> int:
+        """How many chunks the store holds (reads the whole table)."""
+        try:
+            with self._lock:
+                (n,) = self._conn.execute("SELECT count(*) FROM chunks").fetchone()
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+        return int(n)
+
+    def tampered_rows(self, batch: int = 10_000) -> Iterator[int]:
+        """Rows whose passage text no longer has the content hash recorded (reads all)."""
+        last = -1
+        while True:
+            try:
+                with self._lock:
+                    found = self._conn.execute(
+                        f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE row > ? ORDER BY row LIMIT ?",
+                        (last, batch),
+                    ).fetchall()
+            except sqlite3.Error as exc:
+                raise self._fail(exc) from exc
+            if not found:
+                return
+            for r in found:
+                if content_hash(passage_text(_chunk(r))) != r[-1]:
+                    yield int(r[0])
+            last = int(found[-1][0])
+
     def chunks_by_row(self, rows: Sequence[int]) -> dict[int, Chunk]:
-        """The chunks at ``rows`` by row (rows not in the store are left out)."""
+        """The chunks at ``rows`` by row (rows not in the store are left out).
+
+        Each returned chunk's passage text is hashed against the content hash recorded
+        when it was written (a few rows: negligible); a chunk changed since is refused
+        with a one-line :class:`~newsqa.index.IndexStoreError`, never served.
+        """
         if not len(rows):
             return {}
         wanted = [int(r) for r in rows]
@@ -202,12 +247,23 @@ class MetaStore:
                     ).fetchall()
             except sqlite3.Error as exc:
                 raise self._fail(exc) from exc
-            by_row.update((int(r[0]), _chunk(r)) for r in found)
+            for r in found:
+                chunk = _chunk(r)
+                if content_hash(passage_text(chunk)) != r[-1]:
+                    from ._layout import damaged
+
+                    root = self.path.parent.parent.parent
+                    raise damaged(
+                        root,
+                        f"segment {self.path.parent.name}: the text of row {r[0]} in"
+                        f" {self.path.name} does not match its content hash",
+                    )
+                by_row[int(r[0])] = chunk
         return by_row
 
 
 def _chunk(row: tuple[object, ...]) -> Chunk:
-    _, chunk_id, article_id, title, section, pidx, text, start, end, source, date, author = row
+    _, chunk_id, article_id, title, section, pidx, text, start, end, source, date, author = row[:12]
     return Chunk(
         chunk_id=str(chunk_id),
         article_id=str(article_id),

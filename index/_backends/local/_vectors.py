@@ -71,11 +71,38 @@ def build_ann(vectors: np.ndarray, like: Any = None) -> Any:
 class SegmentVectors:
     """Search over one segment's vectors; rows are the segment's local rows."""
 
-    def __init__(self, vectors: npt.NDArray[np.float32], ann: Any = None) -> None:
+    def __init__(
+        self, vectors: npt.NDArray[np.float32], ann: Any = None, folder: Path | None = None
+    ) -> None:
         self.vectors = vectors
         self.ann = ann
+        self.folder = folder
         if ann is not None:
             ann.nprobe = _NPROBE
+
+    def problems(self, rows: int, dim: int | None) -> list[str]:
+        """What the headers show wrong against ``rows`` and ``dim`` (cheap: no data read)."""
+        v = self.vectors
+        if v.dtype != np.float32 or v.ndim != 2:
+            return [f"{VECTORS} holds {v.dtype} of {v.ndim} dimensions, not float32 rows"]
+        out = []
+        if v.shape[0] != rows:
+            out.append(f"{VECTORS} has {v.shape[0]} rows, the segment {rows}")
+        if dim is not None and v.shape[1] != dim:
+            out.append(f"{VECTORS} has dimension {v.shape[1]}, the index {dim}")
+        if self.ann is not None and (self.ann.ntotal != rows or self.ann.d != v.shape[1]):
+            out.append(f"{ANN} holds {self.ann.ntotal} vectors of dimension {self.ann.d}")
+        return out
+
+    def _check_finite(self, scores: np.ndarray) -> None:
+        """Refuse scores of damaged vectors (NaN or infinite) instead of ranking them."""
+        if not np.isfinite(scores).all():
+            from ._layout import damaged
+
+            where = self.folder
+            root = where.parent.parent if where is not None else Path(".")
+            name = where.name if where is not None else "?"
+            raise damaged(root, f"segment {name}: {VECTORS} holds a vector that is not finite")
 
     @property
     def size(self) -> int:
@@ -102,11 +129,11 @@ class SegmentVectors:
     def load(cls, folder: Path, *, ann: bool = True) -> SegmentVectors:
         """The segment's memory-mapped vectors and, unless ``ann`` is false, its IVF index."""
         try:
-            vectors = np.load(folder / VECTORS, mmap_mode="r")
+            vectors = np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise IndexStoreError(f"cannot read the vectors of {folder}: {exc}") from exc
         if not ann:
-            return cls(vectors)
+            return cls(vectors, folder=folder)
         index = None
         if (folder / ANN).is_file():
             import faiss
@@ -117,7 +144,7 @@ class SegmentVectors:
                 raise IndexStoreError(
                     f"cannot read the vector index {folder / ANN}: {exc}"
                 ) from exc
-        return cls(vectors, index)
+        return cls(vectors, index, folder)
 
     def search(
         self, query: np.ndarray, k: int, live: npt.NDArray[np.bool_] | None = None
@@ -129,6 +156,7 @@ class SegmentVectors:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         if self.ann is None:
             scores = np.asarray(self.vectors @ q, dtype=np.float32)
+            self._check_finite(scores)
             if live is not None:
                 scores = np.where(live, scores, -np.inf).astype(np.float32)
             k = min(k, n)
@@ -167,4 +195,6 @@ class SegmentVectors:
         picked = np.empty((len(rows), self.vectors.shape[1]), dtype=np.float32)
         picked[order] = self.vectors[rows[order]]
         q = np.asarray(query, dtype=np.float32).reshape(-1)
-        return np.asarray(picked @ q, dtype=np.float32)
+        scores = np.asarray(picked @ q, dtype=np.float32)
+        self._check_finite(scores)
+        return scores

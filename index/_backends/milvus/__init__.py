@@ -30,9 +30,16 @@ class MilvusBackend:
         compact: bool = False,
         show_progress: bool = False,
         embedder: TextEncoder | None = None,
+        allow_mass_removal: bool = False,
     ) -> BuildReport:
         """Update the collections; ``compact`` means nothing here (Milvus compacts itself)."""
-        return build_milvus(config, full=full, show_progress=show_progress, embedder=embedder)
+        return build_milvus(
+            config,
+            full=full,
+            show_progress=show_progress,
+            embedder=embedder,
+            allow_mass_removal=allow_mass_removal,
+        )
 
     def open(self, config: Config, *, previous: SearchIndex | None = None) -> SearchIndex:
         """A new client on the collections (``previous`` shares nothing; close it apart)."""
@@ -40,3 +47,8 @@ class MilvusBackend:
 
     def status(self, config: Config) -> IndexInfo:
         return milvus_status(config)
+
+    def check(self, config: Config) -> list[str]:
+        """Milvus keeps its own data consistent: only that the collections exist."""
+        milvus_status(config)  # raises IndexNotFoundError when nothing was built
+        return []

@@ -35,6 +35,7 @@ from ..._errors import CorpusError, IndexStoreError
 from ..._ingest import Corpus, chunk_articles, ingest
 from ..._tokens import tokenize
 from ..._types import Chunk
+from .._guard import removal_guard
 from .._passages import content_hash, embed_into, passage_text, to_embed
 from .._report import BuildReport, ChangeCounts
 from ._client import connect
@@ -114,6 +115,7 @@ def build_milvus(
     full: bool = False,
     show_progress: bool = False,
     embedder: TextEncoder | None = None,
+    allow_mass_removal: bool = False,
 ) -> BuildReport:
     """Build or incrementally update the Milvus index of ``config``.
 
@@ -135,6 +137,10 @@ def build_milvus(
         passages = _Passages.of(chunks)
         previous = _previous(store, meta, reason, dim)
         plan = _compare(passages, previous.stored)
+        if not reason:  # an update: refuse one that would empty much of the archive
+            share = config.index.max_removal_share
+            stored = len(previous.stored)
+            removal_guard(plan.counts.removed, stored, share, allow_mass_removal, lambda: 0)
         vectors, embedded = _vectors(
             store, encoder, corpus, passages, previous, plan, show_progress
         )
@@ -291,6 +297,7 @@ def _report(
     )
     # fields of the local backend's report that have a meaning here (when present)
     extra: dict[str, Any] = {"files_read": len(corpus.files), "segments": 1}
+    extra["files_skipped"] = sum(f.skipped for f in corpus.files)
     known = {f.name for f in dataclasses.fields(report)}
     return dataclasses.replace(report, **{k: v for k, v in extra.items() if k in known})
 

