@@ -112,6 +112,9 @@ class IndexConfig:
     private: bool = True
     """The index folder is created 0700 and its files 0600 (it holds the corpus text);
     false leaves them to the process umask."""
+    resume_slice: int = 2048
+    """A build embeds this many texts at a time and keeps each slice's vectors, so a
+    killed build resumes without embedding them again; 0: keep nothing (local backend)."""
 
     def __post_init__(self) -> None:
         _check_int("index.approximate_threshold", self.approximate_threshold, 1)
@@ -119,6 +122,7 @@ class IndexConfig:
         _check_int("index.keep_generations", self.keep_generations, 0)
         _check_int("index.max_segments", self.max_segments, 1)
         _check_float("index.max_removal_share", self.max_removal_share, 0.0, 1.0)
+        _check_int("index.resume_slice", self.resume_slice, 0)
         _check_choice("index.backend", self.backend, get_args(IndexBackend))
 
 

@@ -106,6 +106,7 @@ class Retriever:
         try:
             encoder: TextEncoder = Embedder(config.model) if embedder is None else embedder
             encoder.encode_query("预热")  # load the model now, not on the first question
+            tokenize(normalize("预热：今天的新闻说了什么？"))  # jieba's dictionary, too
             encoder.use_query_threads()
         except BaseException:
             reader.close()

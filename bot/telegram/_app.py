@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from telegram import BotCommand
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, JobQueue
 from telegram.request import BaseRequest
 
@@ -104,6 +104,14 @@ def _fail(line: str) -> None:
     sys.stderr.flush()
 
 
+class _DropBootstrapFailure(logging.Filter):
+    """Drops PTB's "Network Retry Loop (Bootstrap ...) ... Aborting." record and its
+    chained traceback: :func:`run_bot` reports that failure itself, in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno >= logging.ERROR and "Aborting" in str(record.msg))
+
+
 def run_bot(config: Config, *, environ: Mapping[str, str] | None = None) -> int:
     """Run the bot until SIGINT/SIGTERM; the process exit code.
 
@@ -146,8 +154,18 @@ def run_bot(config: Config, *, environ: Mapping[str, str] | None = None) -> int:
     # A fresh loop each run: PTB closes the one it runs on, and a closed loop left as the
     # current one would break a second run_bot in the same process.
     asyncio.set_event_loop(asyncio.new_event_loop())
+    quiet = _DropBootstrapFailure()
+    ptb_logger = logging.getLogger("telegram.ext")
+    ptb_logger.addFilter(quiet)
     try:
         if cfg.mode == "webhook":
+            logger.info(
+                "webhook mode: listening on %s:%d/%s, webhook URL %s",
+                cfg.webhook_listen,
+                cfg.webhook_port,
+                cfg.webhook_path.lstrip("/"),
+                cfg.webhook_url,
+            )
             app.run_webhook(
                 listen=cfg.webhook_listen,
                 port=cfg.webhook_port,
@@ -167,10 +185,14 @@ def run_bot(config: Config, *, environ: Mapping[str, str] | None = None) -> int:
     except InvalidToken:
         _fail("Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped?)")
         return EXIT_CONFIG
+    except NetworkError as exc:
+        _fail(f"cannot reach the Bot API at {cfg.base_url}: {redact(str(exc), secrets)}")
+        return EXIT_FAILURE
     except (TelegramError, OSError) as exc:
         _fail(f"cannot serve the bot: {redact(str(exc), secrets)}")
         return EXIT_FAILURE
     finally:
+        ptb_logger.removeFilter(quiet)
         asyncio.set_event_loop(None)
     logger.info("bot stopped")
     return EXIT_OK

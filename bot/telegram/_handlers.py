@@ -1,4 +1,5 @@
-"""What the bot does with each update: questions, paging, commands, and errors.
+"""What the bot does with each update: questions (also edited ones, and captions),
+small talk, paging, commands, and errors.
 
 Searches run in worker threads (:func:`asyncio.to_thread`) so the event loop keeps
 serving other readers; everything else here is quick and runs on the loop.
@@ -20,8 +21,8 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.constants import ChatAction, ChatType, ParseMode, ReactionEmoji
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -35,8 +36,16 @@ from telegram.ext import (
 
 from . import _texts
 from ._format import intro_html, render_page
-from ._memory import AnswerMemory, Remembered
-from ._question import addressed_question, command_argument, has_words
+from ._memory import AnswerMemory, Remembered, ReplyMap
+from ._question import (
+    SmallTalk,
+    addressed_question,
+    command_argument,
+    has_words,
+    message_text,
+    small_talk,
+    strip_greeting,
+)
 from ._ratelimit import RateLimiter
 from ._types import IndexInfoLike, RetrieverLike
 
@@ -44,11 +53,15 @@ __all__ = ["ALLOWED_UPDATES", "QABot"]
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_UPDATES: tuple[str, ...] = (Update.MESSAGE, Update.CALLBACK_QUERY)
+ALLOWED_UPDATES: tuple[str, ...] = (Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY)
 """The only update types the bot asks Telegram for."""
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _MORE_PREFIX = "more:"
+_THANKED = ReactionEmoji.THUMBS_UP
+"""The reaction to thanks or a goodbye in a group (no message to everyone)."""
+_REFUSED = ReactionEmoji.EYES
+"""The reaction to a rate-limited question after the notice: seen, not answered."""
 Context = ContextTypes.DEFAULT_TYPE
 
 
@@ -70,6 +83,7 @@ class QABot:
         self._retriever = retriever
         self._limiter = RateLimiter(rate_limit_count, rate_limit_seconds)
         self._memory = AnswerMemory(remembered_chats)
+        self._replies = ReplyMap(remembered_chats)
         self._allowed = frozenset(allowed_chat_ids)
         self._admins = frozenset(admin_chat_ids)
         self._page = max(1, hits_per_page)
@@ -78,18 +92,24 @@ class QABot:
     def register(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Add every handler, the allow-list gate and the error handler to ``app``."""
         new = filters.UpdateType.MESSAGE
+        asked = filters.UpdateType.MESSAGES  # new and edited: an edited question is re-asked
         private = filters.ChatType.PRIVATE
         groups = filters.ChatType.GROUPS
+        captioned = filters.CAPTION & (filters.PHOTO | filters.Document.ALL)
         app.add_handler(TypeHandler(Update, self.gate), group=-1)
         app.add_handler(CommandHandler(("start", "help"), self.on_start, filters=new))
-        app.add_handler(CommandHandler("ask", self.on_ask, filters=new))
+        app.add_handler(CommandHandler("ask", self.on_ask, filters=asked))
         app.add_handler(CommandHandler("more", self.on_more, filters=new))
         app.add_handler(CommandHandler("reload", self.on_reload, filters=new))
         app.add_handler(CallbackQueryHandler(self.on_more_button, pattern=f"^{_MORE_PREFIX}"))
         app.add_handler(MessageHandler(new & private & filters.COMMAND, self.on_unknown_command))
-        app.add_handler(MessageHandler(new & private & filters.TEXT, self.on_private_text))
         app.add_handler(
-            MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, self.on_group_text)
+            MessageHandler(asked & private & (filters.TEXT | captioned), self.on_private_text)
+        )
+        app.add_handler(
+            MessageHandler(
+                asked & groups & (filters.TEXT | captioned) & ~filters.COMMAND, self.on_group_text
+            )
         )
         app.add_handler(
             MessageHandler(new & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.on_non_text)
@@ -123,8 +143,8 @@ class QABot:
             await self._send_html(update.message, [intro_html(self._info())])
 
     async def on_ask(self, update: Update, context: Context) -> None:
-        """``/ask 问题`` (private chats and groups)."""
-        message = update.message
+        """``/ask 问题`` (private chats and groups; an edited one is asked again)."""
+        message = update.effective_message
         if message is None:
             return
         question = command_argument(message)
@@ -186,13 +206,14 @@ class QABot:
     # -- questions ----------------------------------------------------------------------
 
     async def on_private_text(self, update: Update, context: Context) -> None:
-        """In a private chat every text message is a question."""
-        if update.message is not None:
-            await self._answer(update.message, update.message.text or "", context)
+        """In a private chat every text message (or photo/document caption) is a question."""
+        message = update.effective_message
+        if message is not None:
+            await self._answer(message, message_text(message), context)
 
     async def on_group_text(self, update: Update, context: Context) -> None:
         """In a group only a reply to the bot or a mention of it is a question."""
-        message = update.message
+        message = update.effective_message
         if message is None:
             return
         question = addressed_question(message, context.bot.id, context.bot.username)
@@ -218,6 +239,13 @@ class QABot:
         if not question:
             await self._reply(message, _texts.EMPTY_QUESTION)
             return
+        talk = small_talk(question)
+        if talk is None:
+            question = strip_greeting(question)  # "你好，……是谁？" asks the question
+            talk = small_talk(question)
+        if talk is not None:
+            await self._small_talk(message, talk)
+            return
         if not has_words(question):
             await self._reply(message, _texts.NO_WORDS)
             return
@@ -225,8 +253,10 @@ class QABot:
         verdict = self._limiter.check(reader)
         if not verdict.allowed:
             logger.info("rate limit: reader %s refused for %d s", reader, verdict.retry_after)
-            if verdict.first_refusal:
+            if verdict.notify:
                 await self._reply(message, _texts.RATE_LIMITED.format(seconds=verdict.retry_after))
+            else:
+                await self._react(message, _REFUSED)
             return
         typing = asyncio.create_task(self._typing(message))
         started = time.perf_counter()
@@ -256,6 +286,20 @@ class QABot:
             answer.hits[:shown], first=0, total=len(answer.hits), notice=answer.notice
         )
         await self._send_html(message, pages, self._more_markup(entry))
+
+    async def _small_talk(self, message: Message, talk: SmallTalk) -> None:
+        """A short friendly answer, no search; in groups thanks and goodbyes get a 👍."""
+        logger.info("small talk (%s) in chat %s", talk, message.chat_id)
+        if talk in ("thanks", "goodbye") and message.chat.type != ChatType.PRIVATE:
+            await self._react(message, _THANKED)
+        elif talk == "about":
+            await self._send_html(message, [intro_html(self._info())])
+        elif talk == "greeting":
+            await self._reply(message, _texts.SMALL_TALK_GREETING)
+        elif talk == "thanks":
+            await self._reply(message, _texts.SMALL_TALK_THANKS)
+        else:
+            await self._reply(message, _texts.SMALL_TALK_GOODBYE)
 
     # -- paging -------------------------------------------------------------------------
 
@@ -335,24 +379,72 @@ class QABot:
             logger.debug("typing indicator failed: %s", exc)
 
     @staticmethod
-    async def _reply(message: Message, text: str) -> None:
-        await message.reply_text(
-            text, do_quote=message.chat.type != ChatType.PRIVATE, link_preview_options=_NO_PREVIEW
-        )
+    async def _react(message: Message, emoji: str) -> None:
+        """Put a reaction on ``message``; a failure (an old chat, no rights) is only logged."""
+        try:
+            await message.set_reaction(emoji)
+        except TelegramError as exc:
+            logger.debug("reaction on message %s failed: %s", message.message_id, exc)
 
-    @staticmethod
+    async def _reply(self, message: Message, text: str) -> None:
+        await self._say(message, [text], parse_mode=None)
+
     async def _send_html(
-        message: Message, pages: list[str], markup: InlineKeyboardMarkup | None = None
+        self, message: Message, pages: list[str], markup: InlineKeyboardMarkup | None = None
     ) -> None:
+        await self._say(message, pages, parse_mode=ParseMode.HTML, markup=markup)
+
+    async def _say(
+        self,
+        message: Message,
+        pages: list[str],
+        *,
+        parse_mode: str | None,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
+        """Answer ``message``: by editing the earlier answer when ``message`` was edited
+        (and that answer is known), else by new messages, the first one remembered."""
+        chat_id = message.chat_id
+        earlier = (
+            self._replies.get(chat_id, message.message_id)
+            if message.edit_date is not None
+            else None
+        )
+        if earlier is not None:
+            try:
+                await message.get_bot().edit_message_text(
+                    pages[0],
+                    chat_id=chat_id,
+                    message_id=earlier,
+                    parse_mode=parse_mode,
+                    link_preview_options=_NO_PREVIEW,
+                    reply_markup=markup if len(pages) == 1 else None,
+                )
+            except BadRequest as exc:
+                if "not modified" not in str(exc).lower():
+                    logger.info("could not edit answer %s (%s): answering anew", earlier, exc)
+                    earlier = None
+            if earlier is not None:
+                for number, page in enumerate(pages[1:], start=2):
+                    await message.get_bot().send_message(
+                        chat_id,
+                        page,
+                        parse_mode=parse_mode,
+                        link_preview_options=_NO_PREVIEW,
+                        reply_markup=markup if number == len(pages) else None,
+                    )
+                return
         quote = message.chat.type != ChatType.PRIVATE
         for number, page in enumerate(pages, start=1):
-            await message.reply_text(
+            sent = await message.reply_text(
                 page,
-                parse_mode=ParseMode.HTML,
+                parse_mode=parse_mode,
                 do_quote=quote and number == 1,
                 link_preview_options=_NO_PREVIEW,
                 reply_markup=markup if number == len(pages) else None,
             )
+            if number == 1:
+                self._replies.remember(chat_id, message.message_id, sent.message_id)
 
     @staticmethod
     async def _edit_html(

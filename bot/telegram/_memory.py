@@ -1,4 +1,6 @@
-"""The last answer of each chat, kept in memory (bounded) so "更多" needs no new search."""
+"""The last answer of each chat, kept in memory (bounded) so "更多" needs no new search;
+and which message of the bot answered which message, so an edited question edits its
+answer."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from dataclasses import dataclass
 
 from ._types import AnswerLike
 
-__all__ = ["AnswerMemory", "Remembered"]
+__all__ = ["AnswerMemory", "Remembered", "ReplyMap"]
 
 
 @dataclass(slots=True)
@@ -54,3 +56,33 @@ class AnswerMemory:
 
     def forget(self, chat_id: int) -> None:
         self._entries.pop(chat_id, None)
+
+
+class ReplyMap:
+    """Message id -> the id of the bot's reply, per chat: at most ``per_chat`` messages in
+    each of at most ``chats`` chats (the least recently used are dropped)."""
+
+    def __init__(self, chats: int, per_chat: int = 50) -> None:
+        self._chats = max(1, chats)
+        self._per_chat = max(1, per_chat)
+        self._entries: OrderedDict[int, OrderedDict[int, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return sum(len(replies) for replies in self._entries.values())
+
+    def remember(self, chat_id: int, message_id: int, reply_id: int) -> None:
+        replies = self._entries.get(chat_id)
+        if replies is None:
+            replies = self._entries[chat_id] = OrderedDict()
+        replies[message_id] = reply_id
+        replies.move_to_end(message_id)
+        self._entries.move_to_end(chat_id)
+        while len(replies) > self._per_chat:
+            replies.popitem(last=False)
+        while len(self._entries) > self._chats:
+            self._entries.popitem(last=False)
+
+    def get(self, chat_id: int, message_id: int) -> int | None:
+        """The bot's reply to ``message_id`` in ``chat_id``, if still known."""
+        replies = self._entries.get(chat_id)
+        return None if replies is None else replies.get(message_id)

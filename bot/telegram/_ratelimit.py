@@ -23,6 +23,9 @@ class Verdict:
     """Whole seconds until the next question would be allowed (when not allowed)."""
     first_refusal: bool = False
     """True for the first refusal in a run of refusals, so the reader is told only once."""
+    notify: bool = False
+    """True when the reader should be told (again) in words: the first refusal of a run,
+    and then at most once every ``notice_seconds``; other refusals get a reaction."""
 
 
 class RateLimiter:
@@ -32,13 +35,20 @@ class RateLimiter:
     """
 
     def __init__(
-        self, count: int, seconds: float, clock: Callable[[], float] = time.monotonic
+        self,
+        count: int,
+        seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        notice_seconds: float = 60.0,
     ) -> None:
         self._count = count
         self._seconds = seconds
         self._clock = clock
+        self._notice_seconds = notice_seconds
         self._events: dict[int, deque[float]] = {}
         self._refused: set[int] = set()
+        self._noticed: dict[int, float] = {}
 
     def check(self, key: int) -> Verdict:
         """Record a question from ``key`` if allowed; say whether it is."""
@@ -59,10 +69,15 @@ class RateLimiter:
         retry = max(1, math.ceil(events[0] + self._seconds - now))
         first = key not in self._refused
         self._refused.add(key)
-        return Verdict(False, retry_after=retry, first_refusal=first)
+        last = self._noticed.get(key)
+        notify = first or last is None or now - last >= self._notice_seconds
+        if notify:
+            self._noticed[key] = now
+        return Verdict(False, retry_after=retry, first_refusal=first, notify=notify)
 
     def _prune(self, now: float) -> None:
         stale = [k for k, ev in self._events.items() if not ev or ev[-1] <= now - self._seconds]
         for key in stale:
             del self._events[key]
             self._refused.discard(key)
+            self._noticed.pop(key, None)

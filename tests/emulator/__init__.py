@@ -10,6 +10,7 @@ Node dependencies first with ``.ci/install-node-deps.sh`` (``npm ci`` here).
 from __future__ import annotations
 
 import asyncio
+import json
 import select
 import shutil
 import subprocess
@@ -197,6 +198,16 @@ class Emulator:
     def webhook_deliveries(self) -> list[dict[str, Any]]:
         """Each webhook POST the emulator made: ``update_id``, ``status``, ``error``."""
         return list(self.post("/getWebhookDeliveries", {}))
+
+    def reactions(self, token: str) -> list[dict[str, Any]]:
+        """Each ``setMessageReaction`` call the bot made: ``chat_id`` and ``message_id``
+        (as sent, strings), and ``emoji``, the list of emoji it set."""
+        calls = list(self.post("/getReactions", {"token": token}))
+        for call in calls:
+            reaction = call.get("reaction") or "[]"
+            types = json.loads(reaction) if isinstance(reaction, str) else reaction
+            call["emoji"] = [str(t.get("emoji", "")) for t in types]
+        return calls
 
     def callback_answers(self, token: str) -> list[dict[str, Any]]:
         """Each ``answerCallbackQuery`` call the bot made."""

@@ -31,7 +31,8 @@
  *     entities: ..."; text longer than 4096 UTF-16 units after parsing or empty
  *     answers 400 as well.
  *  9. Client routes: POST /getUpdates accepts `timeout` (seconds) and long-polls for
- *     bot messages; POST /getCallbackAnswers lists answerCallbackQuery calls.
+ *     bot messages; POST /getCallbackAnswers lists answerCallbackQuery calls, and
+ *     POST /getReactions the setMessageReaction calls (answered true).
  *  10. Port 0 works (the stock config turns 0 into 9000).
  */
 'use strict';
@@ -181,6 +182,7 @@ function notify(set) {
 }
 const webhookDeliveries = [];
 const callbackAnswers = [];
+const reactions = []; // setMessageReaction calls, listed by the client route POST /getReactions
 
 const proto = TelegramServer.prototype;
 
@@ -378,6 +380,12 @@ function patchedRoutes(app, server) {
     callbackAnswers.push({ token: req.params.token, ...p });
     ok(res, true);
   });
+  app.all('/bot:token/setMessageReaction', (req, res) => {
+    const p = params(req);
+    if (!p.chat_id || !p.message_id) return fail(res, 400, 'Bad Request: chat_id and message_id are required');
+    reactions.push({ token: req.params.token, ...p });
+    return ok(res, true);
+  });
   app.all('/bot:token/getUpdates', (req, res) => {
     const token = req.params.token;
     if (server.webhooks[token]) {
@@ -416,6 +424,8 @@ function patchedRoutes(app, server) {
     return longPoll(req, res, waiters.botMessages, timeout, take);
   });
   app.post('/getWebhookDeliveries', (req, res) => ok(res, webhookDeliveries));
+  app.post('/getReactions', (req, res) => ok(res, reactions
+    .filter((r) => !req.body.token || r.token === req.body.token)));
   app.post('/getCallbackAnswers', (req, res) => ok(res, callbackAnswers
     .filter((a) => !req.body.token || a.token === req.body.token)));
 }

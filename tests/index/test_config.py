@@ -99,6 +99,7 @@ def test_every_default_validates() -> None:
         ({"NEWSQA_INDEX_MAX_REMOVAL_SHARE": "1.5"}, r"index\.max_removal_share: 1\.5 .*\(0 to 1\)"),
         ({"NEWSQA_INDEX_MAX_REMOVAL_SHARE": "-0.1"}, r"index\.max_removal_share"),
         ({"NEWSQA_INDEX_MAX_REMOVAL_SHARE": "nan"}, r"index\.max_removal_share: nan"),
+        ({"NEWSQA_INDEX_RESUME_SLICE": "-1"}, r"index\.resume_slice: -1 .*\(at least 0\)"),
         ({"NEWSQA_INDEX_BACKEND": "elastic"}, r"index\.backend: 'elastic' is not one of"),
         ({"NEWSQA_MODEL_THREADS": "-1"}, r"model\.threads"),
         ({"NEWSQA_BOT_WEBHOOK_PORT": "0"}, r"bot\.webhook_port: 0 .*\(1 to 65535\)"),
@@ -132,6 +133,7 @@ def test_edges_of_the_ranges_are_accepted() -> None:
             "NEWSQA_INDEX_MAX_CHUNK_CHARS": "20",
             "NEWSQA_INDEX_KEEP_GENERATIONS": "0",
             "NEWSQA_INDEX_MAX_REMOVAL_SHARE": "1",
+            "NEWSQA_INDEX_RESUME_SLICE": "0",
             "NEWSQA_BOT_RATE_LIMIT_COUNT": "0",
             "NEWSQA_BOT_RATE_LIMIT_SECONDS": "0",  # no limit: the window is unused
             "NEWSQA_BOT_WEBHOOK_PORT": "65535",
@@ -142,6 +144,7 @@ def test_edges_of_the_ranges_are_accepted() -> None:
     assert cfg.retrieval.dense_weight == 1.0 and cfg.bot.rate_limit_seconds == 0.0
     assert cfg.milvus.vector_index == "FLAT"
     assert cfg.index.max_removal_share == 1.0
+    assert cfg.index.resume_slice == 0
     assert load_config(environ={"NEWSQA_INDEX_MAX_REMOVAL_SHARE": "0"}).index.max_removal_share == 0
 
 

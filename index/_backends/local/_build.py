@@ -21,6 +21,12 @@ full rebuild, reported in one line. See :mod:`._layout` for the atomic swap.
 (:func:`_compare_files`), the vectors (:func:`_vectors`), the new segment
 (:func:`_add_segment`), merges (:func:`_merge_some`) and the new generation
 (:func:`_write_generation`, then :meth:`IndexLayout.publish`).
+
+Embedding, the long step of a bulk build, goes in slices of ``index.resume_slice``
+texts whose vectors are kept in ``resume/`` as they are made (:mod:`._resume`): a
+build killed after hours resumes where it was, and the kept slices are removed once
+a generation is published. Without a terminal its progress is a log line every few
+seconds (:mod:`newsqa.index._progress`).
 """
 
 from __future__ import annotations
@@ -38,7 +44,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from tqdm import tqdm
 
 from ..._config import Config
 from ..._embedding._embedder import Embedder
@@ -46,6 +51,7 @@ from ..._embedding._protocol import TextEncoder
 from ..._errors import CorpusError, IndexStoreError
 from ..._ingest import Corpus, CorpusWalk, chunk_articles, ingest_files, scan_corpus
 from ..._ingest._walk import printable
+from ..._progress import Progress
 from ..._tokens import tokenize_many
 from ..._types import Article, Chunk
 from .._passages import content_hash, embed_into, passage_text, to_embed
@@ -53,6 +59,7 @@ from .._report import BuildReport, ChangeCounts
 from ._catalog import Catalog, FileEntry
 from ._integrity import load_base
 from ._layout import CATALOG, DELETED, META, IndexLayout
+from ._resume import Resume, clear_resume
 from ._safety import kept_under, make_private, removal_guard, writing
 from ._segment import SegmentInfo, merge_segments, write_segment
 from ._settings import settings
@@ -182,7 +189,8 @@ def build_local(
             )
             if not changes.n_articles:
                 raise CorpusError("no articles found in " + ", ".join(config.corpus.paths))
-            vectors = _vectors(encoder, changes.chunks, state, stores, show_progress, reads)
+            resume = Resume(layout.root, encoder.identity(), config.index.resume_slice)
+            vectors = _vectors(encoder, changes.chunks, state, stores, show_progress, reads, resume)
         finally:
             stores.close()
 
@@ -195,6 +203,7 @@ def build_local(
             gen, live = _write_generation(layout, recorded, segments, changes, dim)
             _fault("manifest")
             layout.publish(gen, keep=keep)
+        clear_resume(layout.root)  # published: nothing left to resume
         _fault("published")
         if config.index.private:
             make_private(layout.root)
@@ -429,16 +438,42 @@ def _vectors(
     stores: _Stores,
     show_progress: bool,
     reads: _Reads,
+    resume: Resume,
 ) -> _Vectors:
-    """Step 3: reuse the vectors of texts embedded before, embed the rest."""
+    """Step 3: reuse the vectors of texts embedded before, embed the rest.
+
+    "Before" includes a build that was killed: its slices kept in ``resume`` (same
+    model only) are reused, and this build keeps its own slice by slice as it goes.
+    """
     texts = [passage_text(c) for c in chunks]
     hashes = [content_hash(t) for t in texts]
     known = stores.vectors_for(state.segments, set(hashes)) if state.segments else {}
     todo = to_embed(hashes, known)
+    kept = resume.load({hashes[i] for i in todo}, int(embedder.dim)) if todo else {}
+    if kept:
+        known.update(kept)
+        todo = [i for i in todo if hashes[i] not in kept]
     logger.info(
-        "%d files read, %d chunks to index, %d to embed", len(reads.to_read), len(texts), len(todo)
+        "%d files read, %d chunks to index, %d to embed%s",
+        len(reads.to_read),
+        len(texts),
+        len(todo),
+        f" ({len(kept)} kept from an interrupted build)" if kept else "",
     )
-    embed_into(known, embedder, texts, hashes, todo, show_progress=show_progress)
+
+    def keep(done: list[str], fresh: npt.NDArray[np.float32]) -> None:
+        _fault(f"embedded-slice-{resume.append(done, fresh)}")
+
+    embed_into(
+        known,
+        embedder,
+        texts,
+        hashes,
+        todo,
+        show_progress=show_progress,
+        slice_size=resume.slice_size,
+        on_slice=keep,
+    )
     _fault("embedded")
     matrix = np.zeros((len(chunks), int(embedder.dim)), dtype=np.float32)
     for row, h in enumerate(hashes):
@@ -457,20 +492,19 @@ def _add_segment(
     """Step 4: write the new chunks as one segment; the generation's segments after it."""
     segments = list(state.segments)
     if changes.chunks:
-        tokens: Iterable[Sequence[str]] = tokenize_many(vectors.texts)
-        if show_progress:
-            tokens = tqdm(tokens, total=len(vectors.texts), desc="tokenising", unit="chunk")
         folder = layout.new_segment()
-        info = write_segment(
-            folder,
-            changes.articles,
-            changes.chunks,
-            vectors.hashes,
-            vectors.matrix,
-            tokens,
-            approximate_threshold=config.index.approximate_threshold,
-        )
-        del tokens
+        with Progress(len(vectors.texts), "tokenising", bar=show_progress) as counting:
+            tokens: Iterable[Sequence[str]] = counting.wrap(tokenize_many(vectors.texts))
+            info = write_segment(
+                folder,
+                changes.articles,
+                changes.chunks,
+                vectors.hashes,
+                vectors.matrix,
+                tokens,
+                approximate_threshold=config.index.approximate_threshold,
+            )
+            del tokens
         layout.flush(folder)
         segments.append(info)
         changes.deleted[info.name] = np.zeros(info.rows, dtype=bool)

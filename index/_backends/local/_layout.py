@@ -5,9 +5,13 @@
     INDEX_DIR/
       CURRENT                  name of the generation being served (replaced atomically)
       .lock                    held by a running build
-      segments/<name>/         immutable: meta.sqlite, vectors.npy, [ann.faiss], postings/
-      generations/<name>/      manifest.json (the segments it uses), files.json (what
-                               each corpus file became), deleted/<segment>.npy
+      segments/<name>/         immutable: meta.sqlite, vectors.npy, [ann.faiss], postings/,
+                               checksums.json (size and SHA-256 of each file)
+      generations/<name>/      manifest.json (the segments it uses, checksums of the
+                               generation's files), files.json (what each corpus file
+                               became), deleted/<segment>.npy
+      resume/<model digest>/   vectors a build embedded before it was killed (removed
+                               once a generation is published)
 
 A segment is written once and never changed; generations share them. A generation
 is a list of segments plus the rows deleted from each (an edited or removed file's

@@ -242,9 +242,11 @@ def message_update(
     user_id: int = 42,
     chat_id: int | None = None,
     kind: str = "private",
+    edited: bool = False,
     **extra: Any,
 ) -> Update:
-    """A message update; a leading /command gets its bot_command entity."""
+    """A message update (an ``edited_message`` one if ``edited``; pass ``message_id`` to
+    name the message edited); a leading /command gets its bot_command entity."""
     message: dict[str, Any] = {
         "message_id": next(_message_ids),
         "date": int(time.time()),
@@ -260,7 +262,10 @@ def message_update(
                 0,
                 {"type": "bot_command", "offset": 0, "length": len(head.encode("utf-16-le")) // 2},
             )
-    return Update.de_json({"update_id": next(_update_ids), "message": message}, bot)
+    if edited:
+        message.setdefault("edit_date", int(time.time()))
+    key = "edited_message" if edited else "message"
+    return Update.de_json({"update_id": next(_update_ids), key: message}, bot)
 
 
 def bot_message(message_id: int, chat_id: int, text: str = "…") -> dict[str, Any]:

@@ -124,7 +124,42 @@ def test_rate_limit(reader: Reader) -> None:
     texts = [r.text for r in replies]
     assert sum("社区图书馆延长开放时间" in t for t in texts) == E2E_RATE_LIMIT
     assert sum(t.startswith("提问有点太快了") for t in texts) == 1
-    assert reader.silence(1.0) == []  # told once, then quiet
+    assert reader.silence(1.0) == []  # told once, then a reaction, no more messages
+    chat = str(reader.chat["id"])
+    seen = [r for r in reader.emulator.reactions(E2E_TOKEN) if str(r["chat_id"]) == chat]
+    assert len(seen) == 1 and seen[0]["emoji"] == ["👀"]
+
+
+def test_small_talk_is_answered_without_not_found(reader: Reader) -> None:
+    reader.say("你好")
+    assert reader.reply().text == _texts.SMALL_TALK_GREETING
+    reader.say("谢谢！")
+    assert reader.reply().text == _texts.SMALL_TALK_THANKS
+    reader.say("你是谁？")
+    about = reader.reply()
+    assert about.parse_mode == "HTML" and "读过 4 篇新闻文章" in visible_text(about.text)
+    reader.say("再见")
+    assert reader.reply().text == _texts.SMALL_TALK_GOODBYE
+    reader.say("你好，长江新大桥什么时候通车？")  # a greeting, then a question
+    assert "<b>长江新大桥正式通车</b>" in reader.reply().text
+
+
+def test_group_thanks_gets_a_reaction(emulator: Emulator, e2e_bot: Config) -> None:
+    member = emulator.reader(E2E_TOKEN, user_id=7003, chat_id=-100779, chat_type="supergroup")
+    member.say("/ask 大桥全长多少米？")
+    reply = member.reply()
+    member.reply_to(reply, "谢谢！")
+    assert member.silence(1.5) == []  # nothing said to the whole group
+    seen = [r for r in emulator.reactions(E2E_TOKEN) if str(r["chat_id"]) == "-100779"]
+    assert len(seen) == 1 and seen[0]["emoji"] == ["👍"]
+
+
+def test_photo_with_caption_is_asked(reader: Reader) -> None:
+    reader.send(
+        photo=[{"file_id": "AgAC", "file_unique_id": "AQAD", "width": 90, "height": 90}],
+        caption="长江新大桥什么时候通车？",
+    )
+    assert "<b>长江新大桥正式通车</b>" in reader.reply().text
 
 
 def test_groups_answer_ask_and_ignore_chatter(emulator: Emulator, e2e_bot: Config) -> None:
@@ -262,6 +297,7 @@ def test_webhook_mode_with_secret_token(
     assert proc.returncode == 0, output[-3000:]
     assert WEBHOOK_TOKEN not in output and WEBHOOK_TOKEN.split(":")[1] not in output
     assert SECRET not in output
+    assert f"listening on 127.0.0.1:{port}/hook" in output and hook in output
 
 
 def test_run_bot_polling_exits_cleanly_and_never_logs_the_token(

@@ -145,10 +145,7 @@ async def test_traditional_question_is_passed_through(
                 "is_video": False,
             }
         },
-        {
-            "photo": [{"file_id": "p1", "file_unique_id": "u2", "width": 90, "height": 90}],
-            "caption": "这是什么？",
-        },
+        {"photo": [{"file_id": "p1", "file_unique_id": "u2", "width": 90, "height": 90}]},
         {"voice": {"file_id": "v1", "file_unique_id": "u3", "duration": 2}},
         {"document": {"file_id": "d1", "file_unique_id": "u4", "file_name": "a.pdf"}},
     ],
