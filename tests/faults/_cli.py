@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Run", "answers", "newsqa", "sample_corpus"]
+__all__ = ["Run", "answers", "ask_batch", "newsqa", "sample_corpus"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,18 +78,15 @@ def newsqa(
     return Run(proc.returncode, out, err)
 
 
+def ask_batch(index: Path, questions: Sequence[str] = QUESTIONS) -> Run:
+    """``newsqa ask --batch - --json -k 3`` over ``questions``."""
+    stdin = "\n".join(questions).encode("utf-8")
+    return newsqa("ask", "--batch", "-", "--json", "-k", "3", index=index, stdin=stdin)
+
+
 def answers(index: Path, questions: Sequence[str] = QUESTIONS) -> list[tuple[bool, list[str]]]:
     """``(confident, chunk ids of the hits)`` per question, from ``ask --batch --json``."""
-    run = newsqa(
-        "ask",
-        "--batch",
-        "-",
-        "--json",
-        "-k",
-        "3",
-        index=index,
-        stdin="\n".join(questions).encode("utf-8"),
-    )
+    run = ask_batch(index, questions)
     assert run.code == 0, run.stderr
     out = []
     for line in run.stdout.splitlines():

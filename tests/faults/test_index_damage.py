@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.faults._cli import QUESTIONS, answers, newsqa
+from tests.faults._cli import answers, ask_batch, newsqa
 from tests.faults.conftest import Archive
 
 pytestmark = pytest.mark.slow
@@ -145,16 +145,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
 
 
 def _ask_refuses_or_serves_as_before(archive: Archive) -> None:
-    run = newsqa(
-        "ask",
-        "--batch",
-        "-",
-        "--json",
-        "-k",
-        "3",
-        index=archive.index,
-        stdin="\n".join(QUESTIONS).encode("utf-8"),
-    )
+    run = ask_batch(archive.index)
     run.assert_clean()
     if run.code != 0:
         run.assert_one_line_failure(1, says="damaged")
