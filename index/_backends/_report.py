@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 __all__ = ["BuildReport", "ChangeCounts"]
 
@@ -43,6 +43,15 @@ class BuildReport:
     """Corpus files skipped with a warning (not decodable or parsable, not a regular file)."""
 
 
+class CountFields(TypedDict):
+    """The change counts as keyword arguments of :class:`BuildReport`."""
+
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+
+
 @dataclass
 class ChangeCounts:
     """Chunks added, changed, removed and unchanged since the previous index."""
@@ -51,6 +60,15 @@ class ChangeCounts:
     changed: int = 0
     removed: int = 0
     unchanged: int = 0
+
+    def fields(self) -> CountFields:
+        """The four counts as :class:`BuildReport` fields."""
+        return {
+            "added": self.added,
+            "changed": self.changed,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+        }
 
     def compare(self, now: Iterable[tuple[K, str]], before: Mapping[K, str]) -> None:
         """Count chunks ``(id, content hash)`` against the ``before`` ones by id.

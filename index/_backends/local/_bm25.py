@@ -75,14 +75,7 @@ class Postings:
         row id and offset.
         """
         want = (np.uint64, np.int64, np.int32, np.uint16, np.int32)
-        arrays: tuple[np.ndarray, ...] = (
-            self.terms,
-            self.indptr,
-            self.rows,
-            self.tfs,
-            self.lengths,
-        )
-        for name, array, dtype in zip(_FILES, arrays, want, strict=True):
+        for name, array, dtype in zip(_FILES, self._arrays(), want, strict=True):
             if array.dtype != dtype or array.ndim != 1:
                 return [f"postings/{name} holds {array.dtype} of {array.ndim} dimensions"]
         if len(self.lengths) != rows:
@@ -201,16 +194,13 @@ class Postings:
         terms, term_index = np.unique(term_hashes, return_inverse=True)
         return cls._from_pairs(terms, term_index.reshape(-1), rows, tfs, lengths)
 
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        """The arrays in the order of their files (:data:`_FILES`)."""
+        return (self.terms, self.indptr, self.rows, self.tfs, self.lengths)
+
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        arrays: tuple[np.ndarray, ...] = (
-            self.terms,
-            self.indptr,
-            self.rows,
-            self.tfs,
-            self.lengths,
-        )
-        for name, array in zip(_FILES, arrays, strict=True):
+        for name, array in zip(_FILES, self._arrays(), strict=True):
             np.save(folder / name, array)
 
     @classmethod

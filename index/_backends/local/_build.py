@@ -209,15 +209,11 @@ def build_local(
             make_private(layout.root)
 
     catalog = changes.catalog
-    counts = changes.counts
     return BuildReport(
         generation=gen.name,
         full=bool(reason),
         reason=reason,
-        added=counts.added,
-        changed=counts.changed,
-        removed=counts.removed,
-        unchanged=counts.unchanged,
+        **changes.counts.fields(),
         embedded=vectors.embedded,
         articles=changes.n_articles,
         chunks=live,

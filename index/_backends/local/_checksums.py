@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from ..._errors import IndexStoreError
 __all__ = [
     "CHECKSUMS",
     "file_digest",
+    "is_count",
     "load_checksums",
     "record_checksums",
     "validate_checksums",
@@ -74,10 +74,10 @@ def validate_checksums(data: object, where: str) -> dict[str, Any]:
             and isinstance(entry, dict)
             and set(entry) <= _KEYS
             and {"size", "sha256"} <= set(entry)
-            and _is_count(entry["size"])
+            and is_count(entry["size"])
             and isinstance(entry["sha256"], str)
             and _SHA256.match(entry["sha256"]) is not None
-            and _is_count(entry.get("mtime_ns", 0))
+            and is_count(entry.get("mtime_ns", 0))
         )
         if not ok:
             raise IndexStoreError(f"{where}: the checksum of {rel!r} is malformed")
@@ -129,11 +129,6 @@ def verify_checksums(folder: Path, recorded: dict[str, Any], *, full: bool) -> l
     return problems
 
 
-def _is_count(value: object) -> bool:
+def is_count(value: object) -> bool:
+    """A non-negative int (and not a bool): a size, a row count."""
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def fsync_file(path: Path) -> None:
-    """Flush one file to disk."""
-    with path.open("rb+") as fh:
-        os.fsync(fh.fileno())

@@ -34,11 +34,11 @@ from ._bm25 import Postings
 from ._catalog import Catalog
 from ._checksums import (
     CHECKSUMS,
-    fsync_file,
     load_checksums,
     verify_checksums,
     write_checksums,
 )
+from ._disk import fsync_file
 from ._layout import CATALOG, FORMAT_VERSION, MANIFEST, META, POSTINGS, Damaged, IndexLayout
 from ._segment import SegmentInfo, read_deleted, segment_problems
 from ._settings import IDENTITY

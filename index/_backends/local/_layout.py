@@ -41,7 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from ..._errors import IndexNotFoundError, IndexStoreError
-from ._checksums import record_checksums, validate_checksums
+from ._checksums import is_count, record_checksums, validate_checksums
+from ._disk import fsync_dir, fsync_file
 
 __all__ = ["FORMAT_VERSION", "Damaged", "IndexLayout", "damaged", "validate_manifest"]
 
@@ -89,10 +90,6 @@ def damaged(root: Path, detail: str) -> Damaged:
     return Damaged(root, detail)
 
 
-def _count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
 def validate_manifest(data: object) -> str:
     """What is wrong with a manifest's schema ("" when nothing is).
 
@@ -116,7 +113,7 @@ def validate_manifest(data: object) -> str:
         return "lists no segments"
     if not isinstance(settings.get("model", {}), dict):
         return "has a 'model' setting of the wrong type"
-    if "dim" in data and not (_count(data["dim"]) and data["dim"] > 0):
+    if "dim" in data and not (is_count(data["dim"]) and data["dim"] > 0):
         return f"has an invalid dimension {data['dim']!r}"
     names = set()
     for seg in data["segments"]:
@@ -126,25 +123,17 @@ def validate_manifest(data: object) -> str:
             return "has a segment entry of the wrong type"
         if not _NAME.match(seg["name"]) or seg["name"] in names:
             return f"has an invalid segment name {seg['name']!r}"
-        if not _count(seg["rows"]):
+        if not is_count(seg["rows"]):
             return f"has an invalid row count {seg['rows']!r} for segment {seg['name']}"
         names.add(seg["name"])
     counts = data.get("counts", {})
-    if not set(counts) <= _COUNT_KEYS or not all(_count(v) for v in counts.values()):
+    if not set(counts) <= _COUNT_KEYS or not all(is_count(v) for v in counts.values()):
         return "has malformed counts"
     try:
         validate_checksums(data.get("checksums", {}), MANIFEST)
     except IndexStoreError:
         return "has malformed checksums"
     return ""
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class IndexLayout:
@@ -249,11 +238,10 @@ class IndexLayout:
         """fsync every file under ``folder`` and the folders themselves."""
         for item in folder.rglob("*"):
             if item.is_file():
-                with item.open("rb+") as fh:
-                    os.fsync(fh.fileno())
+                fsync_file(item)
             elif item.is_dir():
-                _fsync_dir(item)
-        _fsync_dir(folder)
+                fsync_dir(item)
+        fsync_dir(folder)
 
     def write_manifest(self, gen: Path, manifest: dict[str, Any]) -> None:
         """Write the manifest last and flush the whole generation to disk.
@@ -261,23 +249,21 @@ class IndexLayout:
         The segments the manifest names must have been flushed already.
         """
         self.flush(gen)
-        _fsync_dir(self.segments)
+        fsync_dir(self.segments)
         manifest = {**manifest, "checksums": record_checksums(gen, skip=_NOT_SUMMED)}
         tmp = gen / (MANIFEST + ".tmp")
         tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-        with tmp.open("rb+") as fh:
-            os.fsync(fh.fileno())
+        fsync_file(tmp)
         os.replace(tmp, gen / MANIFEST)
-        _fsync_dir(gen)
+        fsync_dir(gen)
 
     def publish(self, gen: Path, keep: int = 1) -> None:
         """Atomically make ``gen`` the served generation, then prune old ones."""
         tmp = self.root / "CURRENT.tmp"
         tmp.write_text(gen.name + "\n", encoding="utf-8")
-        with tmp.open("rb+") as fh:
-            os.fsync(fh.fileno())
+        fsync_file(tmp)
         os.replace(tmp, self.root / "CURRENT")
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         self.prune(keep_previous=keep)
 
     def prune(self, keep_previous: int = 1) -> None:

@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from ._disk import fsync_dir
+
 __all__ = ["RESUME", "Resume", "clear_resume", "model_digest"]
 
 logger = logging.getLogger(__name__)
@@ -111,7 +113,7 @@ class Resume:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
-            _fsync_dir(self.folder)
+            fsync_dir(self.folder)
         except OSError as exc:
             self._broken = True
             tmp.unlink(missing_ok=True)
@@ -156,11 +158,3 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

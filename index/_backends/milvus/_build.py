@@ -18,7 +18,6 @@ terms (:func:`_write`, between the meta row marked ``building`` and the one mark
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import time
 from collections import Counter
@@ -278,15 +277,11 @@ def _report(
     reason: str,
     embedded: int,
 ) -> BuildReport:
-    counts = plan.counts
-    report = BuildReport(
+    return BuildReport(
         generation=generation_name(previous.generation),
         full=bool(reason),
         reason=reason,
-        added=counts.added,
-        changed=counts.changed,
-        removed=counts.removed,
-        unchanged=counts.unchanged,
+        **plan.counts.fields(),
         embedded=embedded,
         articles=len(corpus.articles),
         chunks=len(chunks),
@@ -294,12 +289,10 @@ def _report(
         warnings=tuple(corpus.warnings),
         duplicates_dropped=sum(f.duplicates_dropped for f in corpus.files),
         seconds=time.perf_counter() - started,
+        files_read=len(corpus.files),  # Milvus reads every file each build
+        files_skipped=sum(f.skipped for f in corpus.files),
+        segments=1,
     )
-    # fields of the local backend's report that have a meaning here (when present)
-    extra: dict[str, Any] = {"files_read": len(corpus.files), "segments": 1}
-    extra["files_skipped"] = sum(f.skipped for f in corpus.files)
-    known = {f.name for f in dataclasses.fields(report)}
-    return dataclasses.replace(report, **{k: v for k, v in extra.items() if k in known})
 
 
 def _row_hash(chunk: Chunk, chash: str) -> str:
