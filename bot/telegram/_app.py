@@ -20,7 +20,7 @@ from .._logging import redact, setup_logging
 from . import _texts
 from ._handlers import ALLOWED_UPDATES, QABot
 from ._secrets import read_token
-from ._types import RetrieverLike
+from ._types import ConversationFactory, ConversationLike, RetrieverLike
 
 if TYPE_CHECKING:
     from newsqa.retrieval import Config
@@ -46,10 +46,14 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
+    conversations: ConversationFactory | None = None,
 ) -> BotApplication:
     """The bot as an :class:`~telegram.ext.Application`, not yet started.
 
     ``request``/``updates_request`` replace PTB's HTTP layer (tests pass a stub).
+    ``conversations`` makes each reader's conversation; by default a
+    :class:`newsqa.retrieval.Conversation` over ``retriever`` when it is a
+    :class:`~newsqa.retrieval.Retriever`, else none (each question on its own).
     """
     cfg = config.bot
     builder = (
@@ -71,8 +75,26 @@ def build_application(
         hits_per_page=cfg.hits_per_page,
         max_hits=cfg.max_hits,
         remembered_chats=cfg.remembered_chats,
+        conversations=conversations or _default_conversations(config, retriever),
+        conversation_ttl_s=config.retrieval.conversation_ttl_s,
     ).register(app)
     return app
+
+
+def _default_conversations(config: Config, retriever: RetrieverLike) -> ConversationFactory | None:
+    """A factory of :class:`newsqa.retrieval.Conversation` over ``retriever``, or None
+    when ``retriever`` is not newsqa's own (a fake: the bot asks it directly)."""
+    from newsqa.retrieval import Conversation, Retriever
+
+    if not isinstance(retriever, Retriever):
+        return None
+    ttl_s = config.retrieval.conversation_ttl_s
+    turns = config.retrieval.conversation_turns
+
+    def make() -> ConversationLike:
+        return Conversation(retriever, ttl_s=ttl_s, max_turns=turns)
+
+    return make
 
 
 async def _post_init(app: BotApplication) -> None:

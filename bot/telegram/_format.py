@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from pathlib import PurePath
 
 from . import _texts
 from ._types import HitLike, IndexInfoLike
@@ -35,6 +34,9 @@ _NOTICE_LIMIT = 500
 _LEAD = 40
 """Characters kept before the highlighted sentence when a paragraph must be cut."""
 _SEPARATOR = "\n\n"
+_URL_LIMIT = 1000
+_BOLD = ("<b>", "</b>")
+_ANSWER = ("<b><u>", "</u></b>")
 
 
 def tg_len(text: str) -> int:
@@ -59,18 +61,23 @@ def _valid_span(text: str, span: tuple[int, int]) -> tuple[int, int] | None:
     return None
 
 
-def _quote(text: str, span: tuple[int, int] | None, start: int, end: int) -> str:
-    """``text[start:end]`` escaped, with the part inside ``span`` in bold."""
+def _quote(
+    text: str, span: tuple[int, int] | None, start: int, end: int, tags: tuple[str, str]
+) -> str:
+    """``text[start:end]`` escaped, with the part inside ``span`` wrapped in ``tags``."""
     if span is None or span[1] <= start or span[0] >= end:
         return escape(text[start:end])
     hs, he = max(span[0], start), min(span[1], end)
-    return escape(text[start:hs]) + "<b>" + escape(text[hs:he]) + "</b>" + escape(text[he:end])
+    opening, closing = tags
+    return escape(text[start:hs]) + opening + escape(text[hs:he]) + closing + escape(text[he:end])
 
 
-def _window(text: str, span: tuple[int, int] | None, start: int, end: int) -> str:
+def _window(
+    text: str, span: tuple[int, int] | None, start: int, end: int, tags: tuple[str, str]
+) -> str:
     prefix = ELLIPSIS if start > 0 else ""
     suffix = ELLIPSIS if end < len(text) else ""
-    return prefix + _quote(text, span, start, end) + suffix
+    return prefix + _quote(text, span, start, end, tags) + suffix
 
 
 def _widest(fits: Callable[[int], bool], low: int, high: int) -> int:
@@ -85,44 +92,85 @@ def _widest(fits: Callable[[int], bool], low: int, high: int) -> int:
     return best
 
 
-def _fit_quote(text: str, span: tuple[int, int] | None, budget: int) -> str:
-    """The paragraph as HTML within ``budget``: whole, or cut with … around the highlight."""
-    whole = _quote(text, span, 0, len(text))
+def _fit_quote(
+    text: str, span: tuple[int, int] | None, budget: int, tags: tuple[str, str] = _BOLD
+) -> str:
+    """The paragraph as HTML within ``budget``: whole, or cut with … around ``span``."""
+    whole = _quote(text, span, 0, len(text), tags)
     if tg_len(whole) <= budget:
         return whole
     start = 0
     if span is not None:
-        end = _widest(lambda b: tg_len(_window(text, span, 0, b)) <= budget, 0, len(text))
+        end = _widest(lambda b: tg_len(_window(text, span, 0, b, tags)) <= budget, 0, len(text))
         if end < span[1]:
             start = max(0, span[0] - _LEAD)
-    end = _widest(lambda b: tg_len(_window(text, span, start, b)) <= budget, start, len(text))
+    end = _widest(lambda b: tg_len(_window(text, span, start, b, tags)) <= budget, start, len(text))
     if end <= start:
         return ELLIPSIS
-    return _window(text, span, start, end)
+    return _window(text, span, start, end, tags)
+
+
+def _link(url: str) -> str:
+    """``url`` when it is a plain http(s) address that can go in an ``href``, else ``""``."""
+    url = url.strip()
+    if not url.startswith(("http://", "https://")) or len(url) > _URL_LIMIT:
+        return ""
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return ""
+    return url
 
 
 def _source_line(hit: HitLike, position: int, total: int) -> str:
-    parts = [hit.section.strip(), hit.date.strip(), PurePath(hit.source).name if hit.source else ""]
-    seen: list[str] = []
-    for part in parts:
-        if part and part not in seen:
-            seen.append(part)
-    line = "来源：" + (" · ".join(seen) if seen else "未注明")
-    if total > 1:
+    """``来源：<citation>`` (a link when the hit has a URL), the section, and the hit's
+    position among the answer's hits."""
+    citation = _clip(hit.citation().strip(), _SOURCE_LIMIT)
+    section = _clip(hit.section.strip(), _SOURCE_LIMIT)
+    url = _link(hit.url)
+    shown = escape(citation or "未注明")
+    if url:
+        shown = '<a href="' + html.escape(url, quote=True) + '">' + shown + "</a>"
+    line = "来源：" + shown
+    if section and section not in citation:
+        line += " · " + escape(section)
+    if position > total:
+        line += f"（第 {position} 条）"
+    elif total > 1:
         line += f"（第 {position}/{total} 条）"
-    return "<i>" + escape(_clip(line, _SOURCE_LIMIT)) + "</i>"
+    return "<i>" + line + "</i>"
+
+
+def _marked(hit: HitLike) -> tuple[tuple[int, int] | None, tuple[str, str]]:
+    """What to emphasise in the quote: the answer phrase (bold and underlined) when the
+    hit has one, else the highlighted sentence (bold)."""
+    answer = hit.answer_span
+    if answer is not None:
+        span = _valid_span(hit.text, answer)
+        if span is not None:
+            return span, _ANSWER
+    return _valid_span(hit.text, hit.highlight_span), _BOLD
 
 
 def render_hit(
-    hit: HitLike, *, position: int = 1, total: int = 1, limit: int = TELEGRAM_LIMIT
+    hit: HitLike,
+    *,
+    position: int = 1,
+    total: int = 1,
+    other_article: bool = False,
+    limit: int = TELEGRAM_LIMIT,
 ) -> str:
-    """One hit: the title in bold, the paragraph quoted with its best sentence in bold,
-    and a source line; an over-long paragraph is cut with … so the whole fits ``limit``."""
-    head = "<b>" + escape(_clip(hit.title.strip() or "（无标题）", _TITLE_LIMIT)) + "</b>\n"
+    """One hit: the title in bold, the paragraph quoted with its answer phrase (or its
+    best sentence) in bold, and a source line; an over-long paragraph is cut with … so
+    the whole fits ``limit``. ``other_article`` adds a note that this hit comes from
+    another article than the answer's best hit."""
+    head = "<b>" + escape(_clip(hit.title.strip() or "（无标题）", _TITLE_LIMIT)) + "</b>"
+    if other_article:
+        head += _texts.OTHER_ARTICLE_HTML
+    head += "\n"
     tail = "\n" + _source_line(hit, position, total)
     frame = "<blockquote></blockquote>"
     budget = limit - tg_len(head) - tg_len(tail) - tg_len(frame)
-    body = _fit_quote(hit.text, _valid_span(hit.text, hit.highlight_span), budget)
+    span, tags = _marked(hit)
+    body = _fit_quote(hit.text, span, budget, tags)
     return head + "<blockquote>" + body + "</blockquote>" + tail
 
 
@@ -151,15 +199,27 @@ def render_page(
     first: int,
     total: int,
     notice: str = "",
+    best_article: str = "",
     limit: int = TELEGRAM_LIMIT,
 ) -> list[str]:
     """Hits ``first+1 .. first+len(hits)`` of ``total`` as one or more HTML messages,
-    split between hits, with an optional italic notice line first."""
+    split between hits, with an optional italic notice line first. A hit from another
+    article than ``best_article`` (the answer's best hit's) says so."""
     blocks: list[str] = []
     if notice.strip():
         blocks.append("<i>" + escape(_clip(notice.strip(), _NOTICE_LIMIT)) + "</i>")
+    best = best_article or (hits[0].article_id if hits and first == 0 else "")
     for offset, hit in enumerate(hits):
-        blocks.append(render_hit(hit, position=first + offset + 1, total=total, limit=limit))
+        other = bool(best) and hit.article_id != best
+        blocks.append(
+            render_hit(
+                hit,
+                position=first + offset + 1,
+                total=total,
+                other_article=other,
+                limit=limit,
+            )
+        )
     return pack(blocks, limit)
 
 

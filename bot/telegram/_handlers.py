@@ -1,8 +1,14 @@
 """What the bot does with each update: questions (also edited ones, and captions),
-small talk, paging, commands, and errors.
+follow-ups, small talk, paging, commands, and errors.
+
+Every question goes through the reader's conversation (one per private chat, one per
+user in a group) so a follow-up ("那里的妇联主席是谁？") is understood; ``/new`` ends it.
+"更多" (the button, ``/more``, or "还有吗" typed) shows the next hits as a new message,
+so the best answer stays where it was.
 
 Searches run in worker threads (:func:`asyncio.to_thread`) so the event loop keeps
-serving other readers; everything else here is quick and runs on the loop.
+serving other readers; one reader's turns run one at a time, in order; everything else
+here is quick and runs on the loop.
 """
 
 from __future__ import annotations
@@ -10,15 +16,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from telegram import (
-    CallbackQuery,
+    Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
+    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode, ReactionEmoji
@@ -35,19 +42,21 @@ from telegram.ext import (
 )
 
 from . import _texts
+from ._conversations import ConversationStore, Stateless
 from ._format import intro_html, render_page
-from ._memory import AnswerMemory, Remembered, ReplyMap
+from ._memory import AnswerMemory, ReaderKey, Remembered, ReplyMap
 from ._question import (
     SmallTalk,
     addressed_question,
     command_argument,
     has_words,
     message_text,
+    more_request,
     small_talk,
     strip_greeting,
 )
 from ._ratelimit import RateLimiter
-from ._types import IndexInfoLike, RetrieverLike
+from ._types import ConversationFactory, IndexInfoLike, RetrieverLike
 
 __all__ = ["ALLOWED_UPDATES", "QABot"]
 
@@ -79,9 +88,22 @@ class QABot:
         hits_per_page: int = 1,
         max_hits: int = 5,
         remembered_chats: int = 1000,
+        conversations: ConversationFactory | None = None,
+        conversation_ttl_s: float = 600.0,
+        conversations_kept: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``conversations`` makes a reader's conversation (default: none, every
+        question is asked on its own); at most ``conversations_kept`` are live, each
+        forgotten ``conversation_ttl_s`` seconds after its last turn."""
         self._retriever = retriever
         self._limiter = RateLimiter(rate_limit_count, rate_limit_seconds)
+        self._conversations = ConversationStore(
+            conversations or (lambda: Stateless(retriever)),
+            capacity=conversations_kept,
+            ttl_s=conversation_ttl_s,
+            clock=clock,
+        )
         self._memory = AnswerMemory(remembered_chats)
         self._replies = ReplyMap(remembered_chats)
         self._allowed = frozenset(allowed_chat_ids)
@@ -100,6 +122,7 @@ class QABot:
         app.add_handler(CommandHandler(("start", "help"), self.on_start, filters=new))
         app.add_handler(CommandHandler("ask", self.on_ask, filters=asked))
         app.add_handler(CommandHandler("more", self.on_more, filters=new))
+        app.add_handler(CommandHandler("new", self.on_new, filters=new))
         app.add_handler(CommandHandler("reload", self.on_reload, filters=new))
         app.add_handler(CallbackQueryHandler(self.on_more_button, pattern=f"^{_MORE_PREFIX}"))
         app.add_handler(MessageHandler(new & private & filters.COMMAND, self.on_unknown_command))
@@ -154,18 +177,21 @@ class QABot:
         await self._answer(message, question, context)
 
     async def on_more(self, update: Update, context: Context) -> None:
-        """``/more``: the next hits of this chat's last answer, as a new message."""
+        """``/more``: the next hits of the reader's last answer, as a new message."""
+        message = update.message
+        if message is not None:
+            await self._more_reply(message)
+
+    async def on_new(self, update: Update, context: Context) -> None:
+        """``/new``: forget the reader's conversation; the next question stands alone."""
         message = update.message
         if message is None:
             return
-        entry = self._memory.get(message.chat_id)
-        if entry is None:
-            await self._reply(message, _texts.MORE_NONE)
-        elif not entry.remaining:
-            await self._reply(message, _texts.MORE_DONE)
-        else:
-            pages, markup = self._next_page(entry)
-            await self._send_html(message, pages, markup)
+        reader = _reader(message)
+        had = self._conversations.reset(reader)
+        self._memory.forget(reader)
+        logger.info("/new in chat %s (a conversation was live: %s)", message.chat_id, had)
+        await self._reply(message, _texts.NEW_DONE)
 
     async def on_reload(self, update: Update, context: Context) -> None:
         """``/reload`` (admin chats only): switch to a rebuilt index without a restart."""
@@ -249,43 +275,60 @@ class QABot:
         if not has_words(question):
             await self._reply(message, _texts.NO_WORDS)
             return
-        reader = message.from_user.id if message.from_user is not None else message.chat_id
-        verdict = self._limiter.check(reader)
-        if not verdict.allowed:
-            logger.info("rate limit: reader %s refused for %d s", reader, verdict.retry_after)
-            if verdict.notify:
-                await self._reply(message, _texts.RATE_LIMITED.format(seconds=verdict.retry_after))
-            else:
-                await self._react(message, _REFUSED)
+        if more_request(question):  # "还有吗": the next hits of the last answer
+            await self._more_reply(message)
             return
+        if not await self._admit(message):
+            return
+        reader = _reader(message)
+        slot = self._conversations.get(reader)
         typing = asyncio.create_task(self._typing(message))
         started = time.perf_counter()
         try:
-            answer = await asyncio.to_thread(self._retriever.ask, question, self._k)
+            async with slot.lock:  # one reader's turns in order, one at a time
+                answer = await asyncio.to_thread(slot.conversation.ask, question, self._k)
         finally:
             await typing
         elapsed = (time.perf_counter() - started) * 1000
+        searched = str(getattr(answer, "searched", "") or "")
         logger.info(
-            "question in chat %s: %d chars, confident=%s, %d hits, %.0f ms",
+            "question in chat %s: %d chars, confident=%s, %d hits, %.0f ms%s",
             message.chat_id,
             len(question),
             answer.confident,
             len(answer.hits),
             elapsed,
+            " (a follow-up)" if searched and searched != question else "",
         )
         if not answer.confident or not answer.hits:
-            self._memory.forget(message.chat_id)
+            self._memory.forget(reader)
             notice = answer.notice.strip()
             await self._reply(
                 message, f"{notice}\n\n{_texts.NOT_FOUND}" if notice else _texts.NOT_FOUND
             )
             return
         shown = min(self._page, len(answer.hits))
-        entry = self._memory.remember(message.chat_id, answer, shown)
+        entry = self._memory.remember(reader, answer.hits, shown)
         pages = render_page(
             answer.hits[:shown], first=0, total=len(answer.hits), notice=answer.notice
         )
-        await self._send_html(message, pages, self._more_markup(entry))
+        markup = self._more_markup(entry)
+        sent = await self._send_html(message, pages, markup)
+        if sent and markup is not None:
+            entry.button = sent[-1]
+
+    async def _admit(self, message: Message) -> bool:
+        """Whether the rate limit lets this reader search now (else say so, or react)."""
+        user = message.from_user.id if message.from_user is not None else message.chat_id
+        verdict = self._limiter.check(user)
+        if verdict.allowed:
+            return True
+        logger.info("rate limit: reader %s refused for %d s", user, verdict.retry_after)
+        if verdict.notify:
+            await self._reply(message, _texts.RATE_LIMITED.format(seconds=verdict.retry_after))
+        else:
+            await self._react(message, _REFUSED)
+        return False
 
     async def _small_talk(self, message: Message, talk: SmallTalk) -> None:
         """A short friendly answer, no search; in groups thanks and goodbyes get a 👍."""
@@ -304,30 +347,83 @@ class QABot:
     # -- paging -------------------------------------------------------------------------
 
     async def on_more_button(self, update: Update, context: Context) -> None:
-        """The "更多" button: edit the message to show the next hits (no new search)."""
+        """The "更多" button: the next hits as a new message under the answer, which
+        stays as it was (only its button goes: the newest message carries it)."""
         query = update.callback_query
-        if query is None or query.message is None:
-            if query is not None:
-                await query.answer(_texts.MORE_EXPIRED)
+        if query is None:
+            return
+        message = query.message
+        if not isinstance(message, Message):
+            await query.answer(_texts.MORE_EXPIRED)
             return
         key = (query.data or "")[len(_MORE_PREFIX) :]
-        entry = self._memory.get(query.message.chat.id, key)
+        entry = self._memory.find(message.chat.id, key)
         if entry is None:
             await query.answer(_texts.MORE_EXPIRED)
             return
         if not entry.remaining:
             await query.answer(_texts.MORE_DONE)
             return
-        pages, markup = self._next_page(entry)
         await query.answer()
-        await self._edit_html(query, pages, markup)
+        quote = message.message_id if message.chat.type != ChatType.PRIVATE else None
+        await self._show_next(query.get_bot(), message.chat.id, entry, reply_to=quote)
 
-    def _next_page(self, entry: Remembered) -> tuple[list[str], InlineKeyboardMarkup | None]:
+    async def _more_reply(self, message: Message) -> None:
+        """``/more`` or "还有吗": the next hits of the reader's last answer, as a reply;
+        past the hits fetched with the question, the conversation searches for more."""
+        reader = _reader(message)
+        entry = self._memory.get(reader)
+        if entry is None:
+            await self._reply(message, _texts.MORE_NONE)
+            return
+        if not entry.remaining and not entry.exhausted:
+            if not await self._admit(message):
+                return
+            await self._fetch_more(entry)
+        if not entry.remaining:
+            await self._reply(message, _texts.MORE_DONE)
+            return
+        quote = message.message_id if message.chat.type != ChatType.PRIVATE else None
+        await self._show_next(message.get_bot(), message.chat_id, entry, reply_to=quote)
+
+    async def _fetch_more(self, entry: Remembered) -> None:
+        """Ask the reader's conversation for hits beyond ``entry.hits`` (once it has none)."""
+        if entry.reader not in self._conversations:
+            entry.exhausted = True  # the conversation expired: nothing to continue
+            return
+        slot = self._conversations.get(entry.reader)
+        async with slot.lock:
+            answer = await asyncio.to_thread(slot.conversation.more, self._k)
+        if answer.confident and answer.hits:
+            entry.hits.extend(answer.hits)
+        else:
+            entry.exhausted = True
+
+    async def _show_next(
+        self, bot: Bot, chat_id: int, entry: Remembered, *, reply_to: int | None
+    ) -> None:
         first = entry.shown
-        hits = entry.answer.hits[first : first + self._page]
+        hits = entry.hits[first : first + self._page]
         entry.shown += len(hits)
-        pages = render_page(hits, first=first, total=len(entry.answer.hits))
-        return pages, self._more_markup(entry)
+        pages = render_page(hits, first=first, total=entry.total, best_article=entry.first_article)
+        markup = self._more_markup(entry)
+        previous = entry.button
+        entry.button = None
+        sent = await self._send_new(
+            bot, chat_id, pages, parse_mode=ParseMode.HTML, markup=markup, reply_to=reply_to
+        )
+        if markup is not None and sent:
+            entry.button = sent[-1]
+        if previous is not None:
+            await self._drop_button(bot, chat_id, previous)
+
+    @staticmethod
+    async def _drop_button(bot: Bot, chat_id: int, message_id: int) -> None:
+        """Take the "更多" button off an earlier message (its text stays as it was)."""
+        try:
+            await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+        except TelegramError as exc:
+            logger.debug("could not remove the button of message %s: %s", message_id, exc)
 
     @staticmethod
     def _more_markup(entry: Remembered) -> InlineKeyboardMarkup | None:
@@ -391,8 +487,8 @@ class QABot:
 
     async def _send_html(
         self, message: Message, pages: list[str], markup: InlineKeyboardMarkup | None = None
-    ) -> None:
-        await self._say(message, pages, parse_mode=ParseMode.HTML, markup=markup)
+    ) -> list[int]:
+        return await self._say(message, pages, parse_mode=ParseMode.HTML, markup=markup)
 
     async def _say(
         self,
@@ -401,9 +497,10 @@ class QABot:
         *,
         parse_mode: str | None,
         markup: InlineKeyboardMarkup | None = None,
-    ) -> None:
+    ) -> list[int]:
         """Answer ``message``: by editing the earlier answer when ``message`` was edited
-        (and that answer is known), else by new messages, the first one remembered."""
+        (and that answer is known), else by new messages, the first one remembered.
+        The ids of the messages that now show ``pages``."""
         chat_id = message.chat_id
         earlier = (
             self._replies.get(chat_id, message.message_id)
@@ -425,45 +522,57 @@ class QABot:
                     logger.info("could not edit answer %s (%s): answering anew", earlier, exc)
                     earlier = None
             if earlier is not None:
-                for number, page in enumerate(pages[1:], start=2):
-                    await message.get_bot().send_message(
-                        chat_id,
-                        page,
-                        parse_mode=parse_mode,
-                        link_preview_options=_NO_PREVIEW,
-                        reply_markup=markup if number == len(pages) else None,
-                    )
-                return
-        quote = message.chat.type != ChatType.PRIVATE
-        for number, page in enumerate(pages, start=1):
-            sent = await message.reply_text(
-                page,
-                parse_mode=parse_mode,
-                do_quote=quote and number == 1,
-                link_preview_options=_NO_PREVIEW,
-                reply_markup=markup if number == len(pages) else None,
-            )
-            if number == 1:
-                self._replies.remember(chat_id, message.message_id, sent.message_id)
+                rest = await self._send_new(
+                    message.get_bot(),
+                    chat_id,
+                    pages[1:],
+                    parse_mode=parse_mode,
+                    markup=markup,
+                    reply_to=None,
+                )
+                return [earlier, *rest]
+        quote = message.message_id if message.chat.type != ChatType.PRIVATE else None
+        sent = await self._send_new(
+            message.get_bot(), chat_id, pages, parse_mode=parse_mode, markup=markup, reply_to=quote
+        )
+        if sent:
+            self._replies.remember(chat_id, message.message_id, sent[0])
+        return sent
 
     @staticmethod
-    async def _edit_html(
-        query: CallbackQuery, pages: list[str], markup: InlineKeyboardMarkup | None
-    ) -> None:
-        await query.edit_message_text(
-            pages[0],
-            parse_mode=ParseMode.HTML,
-            link_preview_options=_NO_PREVIEW,
-            reply_markup=markup if len(pages) == 1 else None,
-        )
-        chat = query.message.chat if query.message is not None else None
-        if chat is None:
-            return
-        for number, page in enumerate(pages[1:], start=2):
-            await query.get_bot().send_message(
-                chat.id,
+    async def _send_new(
+        bot: Bot,
+        chat_id: int,
+        pages: Sequence[str],
+        *,
+        parse_mode: str | None,
+        markup: InlineKeyboardMarkup | None,
+        reply_to: int | None,
+    ) -> list[int]:
+        """``pages`` as new messages (the first quoting ``reply_to``, the last carrying
+        ``markup``); their ids."""
+        ids: list[int] = []
+        for number, page in enumerate(pages, start=1):
+            quoted = reply_to is not None and number == 1
+            sent = await bot.send_message(
+                chat_id,
                 page,
-                parse_mode=ParseMode.HTML,
+                parse_mode=parse_mode,
                 link_preview_options=_NO_PREVIEW,
                 reply_markup=markup if number == len(pages) else None,
+                reply_parameters=(
+                    ReplyParameters(reply_to, allow_sending_without_reply=True)
+                    if quoted and reply_to is not None
+                    else None
+                ),
             )
+            ids.append(sent.message_id)
+        return ids
+
+
+def _reader(message: Message) -> ReaderKey:
+    """Whose conversation ``message`` belongs to: the chat's in a private chat, the
+    sender's own in a group."""
+    if message.chat.type == ChatType.PRIVATE or message.from_user is None:
+        return (message.chat_id, 0)
+    return (message.chat_id, message.from_user.id)

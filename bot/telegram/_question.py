@@ -15,6 +15,7 @@ __all__ = [
     "command_argument",
     "has_words",
     "message_text",
+    "more_request",
     "small_talk",
     "strip_greeting",
 ]
@@ -84,6 +85,27 @@ def small_talk(text: str) -> SmallTalk | None:
             if rest in _GOODBYES:
                 return "goodbye"
     return None
+
+
+_MORE_WORDS = frozenset(
+    "还有吗 还有呢 还有没有 还有别的吗 还有其他吗 还有其它吗 更多 更多结果 显示更多 下一条 "
+    "下一个 再来一条 再来一个 继续 還有嗎 還有呢 還有沒有 還有別的嗎 更多結果 顯示更多 下一條 "
+    "再來一條 再來一個 繼續 more next".split()
+)
+_MORE_LEADS = ("那么", "那", "好的", "好", "嗯", "请", "請")
+
+
+def more_request(text: str) -> bool:
+    """True if the whole of ``text`` asks for the next hits of the last answer
+    ("还有吗？", "更多", "下一条", "那还有呢"): shown from the answer, no new question."""
+    squashed = "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if ch.isalnum())
+    if not squashed or len(squashed) > 8:
+        return False
+    for lead in ("", *_MORE_LEADS):
+        rest = squashed.removeprefix(lead) if lead else squashed
+        if rest in _MORE_WORDS or (rest.rstrip("吧呀啊") or rest) in _MORE_WORDS:
+            return True
+    return False
 
 
 def strip_greeting(text: str) -> str:

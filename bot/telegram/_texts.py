@@ -18,10 +18,12 @@ __all__ = [
     "MORE_DONE",
     "MORE_EXPIRED",
     "MORE_NONE",
+    "NEW_DONE",
     "NON_TEXT",
     "NOT_ALLOWED",
     "NOT_FOUND",
     "NO_WORDS",
+    "OTHER_ARTICLE_HTML",
     "RATE_LIMITED",
     "RELOAD_DENIED",
     "RELOAD_DONE",
@@ -41,7 +43,10 @@ INTRO_HTML = (
     "<b>用法</b>\n"
     "• 私聊：直接发送问题，例如「某某会议是什么时候召开的？」\n"
     "• 群组：发送 /ask 问题，或回复我的消息，或 @我 提问\n"
-    "• 「更多」按钮或 /more：查看下一条相关段落\n"
+    "• 接着问：可以直接追问上一个问题，例如「那里的妇联主席是谁？」"
+    "「还有吗？」「换一个」「第二条详细说说」\n"
+    "• 「更多」按钮、/more 或「还有吗」：查看下一条相关段落\n"
+    "• /new：开始新的话题（忘掉之前的问题）\n"
     "• /help：再看一次这段说明"
 )
 INTRO_NEWEST_HTML = "，最新的一篇日期为 {date}"
@@ -49,6 +54,7 @@ INTRO_NEWEST_HTML = "，最新的一篇日期为 {date}"
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("ask", "提问，例如 /ask 会议是什么时候召开的？"),
     ("more", "查看下一条相关段落"),
+    ("new", "开始新的话题（忘掉之前的问题）"),
     ("help", "使用说明"),
     ("start", "开始"),
 )
@@ -72,6 +78,8 @@ MORE_BUTTON = "更多"
 MORE_NONE = "还没有可以继续显示的结果，请先提一个问题。"
 MORE_DONE = "已经没有更多结果了。"
 MORE_EXPIRED = "这条结果已过期，请重新提问。"
+NEW_DONE = "好的，我们重新开始。请提一个新问题。"
+OTHER_ARTICLE_HTML = " <i>（另一篇文章）</i>"
 RELOAD_DENIED = "抱歉，只有管理员可以使用 /reload。"
 RELOAD_DONE = "已载入新的索引：{articles} 篇文章，{chunks} 个段落（版本 {generation}）。"
 RELOAD_SAME = "索引没有变化：{articles} 篇文章，{chunks} 个段落（版本 {generation}）。"

@@ -8,10 +8,17 @@ tests pass small fakes. Keeping the bot on these protocols means importing
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeAlias
 
-__all__ = ["AnswerLike", "HitLike", "IndexInfoLike", "RetrieverLike"]
+__all__ = [
+    "AnswerLike",
+    "ConversationFactory",
+    "ConversationLike",
+    "HitLike",
+    "IndexInfoLike",
+    "RetrieverLike",
+]
 
 
 class HitLike(Protocol):
@@ -29,6 +36,15 @@ class HitLike(Protocol):
     def source(self) -> str: ...
     @property
     def date(self) -> str: ...
+    @property
+    def article_id(self) -> str: ...
+    @property
+    def answer_span(self) -> tuple[int, int] | None: ...
+    @property
+    def url(self) -> str: ...
+    def citation(self) -> str:
+        """Publication, date and page (or the file name), e.g. ``中国妇女报 · 2023-03-22``."""
+        ...
 
 
 class AnswerLike(Protocol):
@@ -68,3 +84,23 @@ class RetrieverLike(Protocol):
 
     @property
     def info(self) -> IndexInfoLike: ...
+
+
+class ConversationLike(Protocol):
+    """One reader's follow-up state (see :class:`newsqa.retrieval.Conversation`)."""
+
+    def ask(self, question: str, k: int | None = None) -> AnswerLike:
+        """Answer ``question`` in the context of the earlier turns (CPU-bound)."""
+        ...
+
+    def more(self, k: int | None = None) -> AnswerLike:
+        """The next hits of the last answer, beyond those already returned."""
+        ...
+
+    def reset(self) -> None:
+        """Forget the earlier turns (``/new``)."""
+        ...
+
+
+ConversationFactory: TypeAlias = Callable[[], ConversationLike]
+"""Makes a fresh conversation for a reader who has none (or whose one expired)."""

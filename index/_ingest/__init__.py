@@ -13,9 +13,18 @@ Raw newspaper pages are segmented by :mod:`newsqa.index._ingest._page`, JSONL by
 from __future__ import annotations
 
 from ._chunk import chunk_articles
-from ._corpus import Corpus, CorpusWalk, ingest, ingest_files, scan_corpus, walk_corpus
+from ._corpus import (
+    INGEST_VERSION,
+    Corpus,
+    CorpusWalk,
+    ingest,
+    ingest_files,
+    scan_corpus,
+    walk_corpus,
+)
 
 __all__ = [
+    "INGEST_VERSION",
     "Corpus",
     "CorpusWalk",
     "chunk_articles",

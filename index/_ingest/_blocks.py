@@ -9,7 +9,8 @@ Each non-blank line becomes a :class:`Block` of one :class:`Kind`:
 * ``BYLINE``: ``□ 记者 姓名`` or ``本报记者 姓名`` on its own line;
 * ``CREDIT``: ``姓名/文 姓名/摄``, ``记者 姓名 摄``;
 * ``SKIP``: page furniture, dropped: ``（下转第3版）``, ``第3版 要闻``, a page header
-  such as ``2024年3月21日 星期四``;
+  such as ``2024年3月21日 星期四`` or ``中国妇女报 第5版`` (what a header says about
+  the page is read by :mod:`._origin`, :func:`is_page_header`);
 * ``BODY``: everything else, a paragraph or part of one.
 """
 
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 from ._credits import byline_names, credit_names, dateline_names
 
-__all__ = ["HEADING_MAX", "Block", "Kind", "ends_sentence", "page_blocks"]
+__all__ = ["HEADING_MAX", "Block", "Kind", "ends_sentence", "is_page_header", "page_blocks"]
 
 HEADING_MAX = 40
 """Longest line that can be a headline or subhead (the paper's run to about 25)."""
@@ -39,6 +40,11 @@ _PAGE_HEADER = re.compile(
     r"^(?=.{0,60}$)(?=.*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"
     r"(?=.*(?:星期[一二三四五六日天]|第\s*[0-9一二三四五六七八九十]{1,3}\s*版))"
 )
+_PAPER_PAGE = re.compile(
+    r"^[《]?[\u4e00-\u9fff]{1,12}报[》]?\s*[·・|｜]?\s*"
+    r"第\s*[0-9０-９一二三四五六七八九十]{1,3}\s*版(?:\s*[:：·]?\s*\S{1,8})?$"
+)
+_SENTENCE_MARK = re.compile(r"[，。！？；,;!?]")
 
 
 class Kind(enum.Enum):
@@ -68,6 +74,15 @@ def ends_sentence(text: str) -> bool:
     return bool(_CLOSED.search(text))
 
 
+def is_page_header(text: str) -> bool:
+    """Whether a stripped line is a page header: a page number (``第5版 要闻``), a
+    date with a weekday or page (``2023年3月22日 星期三``), or a paper and page
+    (``中国妇女报 第5版``); never a line with sentence punctuation."""
+    if _SENTENCE_MARK.search(text):
+        return False
+    return bool(_PAGE_NUMBER.match(text) or _PAGE_HEADER.match(text) or _PAPER_PAGE.match(text))
+
+
 def _is_heading(text: str) -> bool:
     if len(text) > HEADING_MAX or _SENTENCE_END.search(text):
         return False
@@ -83,6 +98,8 @@ def classify(text: str) -> tuple[Kind, tuple[str, ...]]:
     if names is not None:
         return Kind.CREDIT, tuple(names)
     if _JUMP.match(text) or _PAGE_NUMBER.match(text) or _PAGE_HEADER.match(text):
+        return Kind.SKIP, ()
+    if _PAPER_PAGE.match(text):
         return Kind.SKIP, ()
     if _is_heading(text):
         return Kind.HEADING, ()

@@ -98,6 +98,9 @@ def chunk_articles(articles: Iterable[Article], max_chars: int) -> list[Chunk]:
                         source_path=article.source_path,
                         date=article.date,
                         author=article.author,
+                        origin=article.origin,
+                        page=article.page,
+                        url=article.url,
                     )
                 )
     logger.debug("%d chunks (%d long paragraphs windowed)", len(chunks), n_windowed)

@@ -28,11 +28,13 @@ from ._draft import ArticleDraft, Parsed
 from ._ids import article_id, date_from_name, normalize_date
 from ._jsonl import parse_jsonl
 from ._markdown import parse_markdown
+from ._origin import name_masthead, normalize_page
 from ._page import parse_page
 from ._readfile import ReadError, read_regular_file
 from ._walk import SUFFIXES, Refused, WalkItem, printable, refusal, safe_resolve, walk_items
 
 __all__ = [
+    "INGEST_VERSION",
     "SUFFIXES",
     "Corpus",
     "CorpusWalk",
@@ -43,6 +45,12 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+INGEST_VERSION = 2
+"""What ingestion reads from a file's bytes, versioned: an index records it per file,
+and a build reads a file ingested by another version again even when its bytes are
+unchanged (version 2: publication, page and url). Text that comes out the same keeps
+its vectors."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +162,10 @@ def _report(
                 return FileReport(path=source, warnings=(warning,), skipped=True)
         logger.warning("%s", warning)
         return FileReport(path=source, warnings=(warning,), skipped=True, digest=digest)
+    named = name_masthead(path.name)
+    folder = name_masthead(path.parent.name)
     name_date = date_from_name(path.name) or date_from_name(path.parent.name)
+    name_paper = named.paper or folder.paper
     warnings = list(parsed.warnings)
     articles: list[Article] = []
     titles: dict[str, int] = {}
@@ -172,7 +183,8 @@ def _report(
                 author=draft.author,
                 date=normalize_date(draft.date) if draft.date else name_date,
                 url=draft.url,
-                origin=draft.origin,
+                origin=draft.origin or name_paper or draft.credited_paper,
+                page=normalize_page(draft.page) if draft.page else named.page,
             )
         )
     for warning in warnings:

@@ -20,6 +20,10 @@ class ArticleDraft:
     url: str = ""
     origin: str = ""
     given_id: str = ""
+    page: str = ""
+    credited_paper: str = ""
+    """The paper a byline or dateline names (``中国妇女报全媒体记者``): the article's
+    origin when neither the input nor the file name names one."""
 
 
 @dataclass(frozen=True, slots=True)

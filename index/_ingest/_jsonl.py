@@ -1,6 +1,7 @@
 """JSONL input: one article per line, ``{"title", "text"}`` plus optional metadata.
 
-Optional keys: ``id``, ``date``, ``source``, ``url``, ``author``. ``text`` is split into
+Optional keys: ``id``, ``date``, ``source`` (the publication), ``page`` (of the
+paper, a string or a number), ``url``, ``author``. ``text`` is split into
 paragraphs at every line break (blank lines are skipped). A line that is not valid JSON
 or lacks a non-empty ``title`` or ``text`` (or where one is not a string, or a field
 holds a lone surrogate escape such as ``\\ud800``) is skipped with a warning naming
@@ -31,7 +32,7 @@ _LINE = re.compile(r"[^\n]+\n?|\n")
 _NO_SPACE = re.compile(r"\s+")
 _STRING_END = re.compile(r'(?:[^"\\]|\\.)*"')
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_FIELDS = ("title", "text", "author", "date", "url", "source", "id")
+_FIELDS = ("title", "text", "author", "date", "url", "source", "page", "id")
 _JSON_TYPES = {bool: "a boolean", int: "a number", float: "a number", list: "an array"}
 
 
@@ -196,6 +197,7 @@ def _parse_line(line: str, base: int) -> ArticleDraft | str:
         url=_string_field(record, "url"),
         origin=_string_field(record, "source"),
         given_id=_string_field(record, "id"),
+        page=_string_field(record, "page"),
     )
 
 

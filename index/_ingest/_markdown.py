@@ -6,9 +6,11 @@ is a paragraph of its own; ``>`` quote markers, ``**``/``__``/backtick markup an
 targets are dropped, images, rules, HTML comments and fenced code are skipped. A
 byline or credit as the first paragraph of an article (``□ 本报记者 张三``,
 ``作者：张三``) becomes the author. An optional front matter block (``---`` lines
-around ``key: value``) may give ``title``, ``date``, ``author``, ``source`` and ``url``
-for every article of the file. Text before the first ``# `` headline forms an article
-titled by the front matter ``title`` or the file name.
+around ``key: value``) may give ``title``, ``date``, ``author``, ``source`` (the
+publication), ``page`` and ``url`` for every article of the file; without a ``source``,
+the paper a byline names (``□ 中国妇女报全媒体记者 何静``) is the publication. Text
+before the first ``# `` headline forms an article titled by the front matter ``title``
+or the file name.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .._types import Paragraph
 from ._builder import ParagraphBuilder
 from ._credits import byline_names, credit_names, dateline_names, join_names
 from ._draft import ArticleDraft, Parsed
+from ._origin import paper_in_credit
 
 __all__ = ["parse_markdown"]
 
@@ -45,6 +48,7 @@ class _Article:
     paragraphs: list[Paragraph] = field(default_factory=list)
     section: str = ""
     seen_text: bool = False
+    paper: str = ""
 
 
 @dataclass
@@ -67,6 +71,8 @@ class _State:
         first = not article.seen_text and not article.section
         article.seen_text = True
         names = (byline_names(text) or credit_names(text)) if first else None
+        if first:
+            article.paper = paper_in_credit(text)
         if names:
             article.authors.extend(names)
         else:
@@ -165,6 +171,8 @@ def parse_markdown(text: str, name: str, stem: str) -> Parsed:
                 date=meta.get("date", ""),
                 url=meta.get("url", ""),
                 origin=meta.get("source", ""),
+                page=meta.get("page", ""),
+                credited_paper=article.paper,
             )
         )
     return Parsed(tuple(drafts), tuple(warnings))

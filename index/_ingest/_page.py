@@ -26,6 +26,12 @@ the text leaves the break out). Exception: when the unfinished part alone is a
 near-duplicate of another paragraph of the article, it is a stale draft, not the first
 half of a cut, and is dropped instead. Near-duplicates are then dropped
 (:mod:`newsqa.index._ingest._dedup`), keeping the longer version.
+
+Where the page was published: its header lines (``中国妇女报 2023年3月22日 第5版``,
+kept out of the text) give every article the paper, date and page they name; the
+paper named most often by the page's bylines and datelines (``□ 中国妇女报全媒体记者
+…``) is kept apart, for when neither the header nor the file name names one
+(:mod:`._origin`).
 """
 
 from __future__ import annotations
@@ -35,11 +41,12 @@ import re
 from dataclasses import dataclass, field
 
 from .._types import Paragraph
-from ._blocks import Block, Kind, ends_sentence, page_blocks
+from ._blocks import Block, Kind, ends_sentence, is_page_header, page_blocks
 from ._builder import ParagraphBuilder
 from ._credits import dateline_names, is_story_credit, join_names
 from ._dedup import THRESHOLD, containment, grams, near_duplicates
 from ._draft import ArticleDraft, Parsed
+from ._origin import Masthead, commonest, masthead, paper_in_credit
 
 __all__ = ["LABEL_MAX", "PHOTO_STORY_MAX", "parse_page"]
 
@@ -203,12 +210,34 @@ def _untitled(paragraphs: list[Paragraph]) -> str:
     return first if len(first) <= _UNTITLED_MAX else first[:_UNTITLED_MAX] + "…"
 
 
+def _page_head(blocks: list[Block]) -> Masthead:
+    """What the page's header lines say (the first line naming each field wins)."""
+    head = Masthead()
+    for block in blocks:
+        if block.kind is Kind.SKIP and is_page_header(block.text):
+            head = head | masthead(block.text)
+    return head
+
+
+def _credited_paper(blocks: list[Block]) -> str:
+    """The paper the page's bylines and datelines name most often ("" if none)."""
+    credits = (
+        b.text
+        for b in blocks
+        if b.kind is Kind.BYLINE or (b.kind is Kind.BODY and dateline_names(b.text) is not None)
+    )
+    return commonest(paper_in_credit(text) for text in credits)
+
+
 def parse_page(text: str, name: str) -> Parsed:
     """The articles of a raw page ``text``; ``name`` labels warnings."""
     drafts: list[ArticleDraft] = []
     warnings: list[str] = []
     dropped = 0
-    for art in _segment(page_blocks(text)):
+    blocks = page_blocks(text)
+    head = _page_head(blocks)
+    credited = _credited_paper(blocks)
+    for art in _segment(blocks):
         paragraphs, n_dropped = _paragraphs(art.body)
         dropped += n_dropped
         title = art.title
@@ -219,5 +248,15 @@ def parse_page(text: str, name: str) -> Parsed:
             title = _untitled(paragraphs)
             warnings.append(f"{name}:{art.line}: text before the first headline, titled {title!r}")
         author = join_names(art.authors) or join_names(art.credits)
-        drafts.append(ArticleDraft(title=title, paragraphs=tuple(paragraphs), author=author))
+        drafts.append(
+            ArticleDraft(
+                title=title,
+                paragraphs=tuple(paragraphs),
+                author=author,
+                date=head.date,
+                origin=head.paper,
+                page=head.page,
+                credited_paper=credited,
+            )
+        )
     return Parsed(tuple(drafts), tuple(warnings), dropped)

@@ -13,6 +13,9 @@ from newsqa.bot.cli import _parser, main
 from newsqa.index import Config
 from tests.conftest import PAGE, RESULT_KEYS, ROOT, needs_shared
 
+CITED_KEYS = {"answer", "citation", "publication", "date", "page", "url"}
+"""The result fields added with answer phrases and citations (the schema change is intended)."""
+
 
 def _run(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -76,9 +79,9 @@ def test_ask_json_schema_batch_and_mismatch(page_config: Config, tmp_path: Path)
     proc = _run("--index", index_dir, "ask", "冠县妇联主席是谁？", "-k", "2", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert set(data) == {"question", "confident", "results"}
+    assert set(data) == {"question", "confident", "confidence", "results"}
     assert data["confident"] is True and len(data["results"]) == 2
-    assert set(data["results"][0]) == RESULT_KEYS
+    assert set(data["results"][0]) == RESULT_KEYS | CITED_KEYS
 
     batch = tmp_path / "q.txt"
     batch.write_text(
@@ -95,7 +98,8 @@ def test_ask_json_schema_batch_and_mismatch(page_config: Config, tmp_path: Path)
 
     proc = _run("--index", index_dir, "ask", "冠县妇联主席是谁？")
     assert proc.returncode == 0 and "《山东冠县成立电商行业妇联" in proc.stdout
-    assert "【" in proc.stdout  # the best sentence is marked
+    assert "【" in proc.stdout  # the answer phrase (or the best sentence) is marked
+    assert "来源：" in proc.stdout  # the citation
 
     cfg = tmp_path / "other.toml"
     cfg.write_text('[model]\nname = "BAAI/bge-small-zh-v1.5"\n', encoding="utf-8")

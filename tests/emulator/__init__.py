@@ -213,6 +213,10 @@ class Emulator:
         """Each ``answerCallbackQuery`` call the bot made."""
         return list(self.post("/getCallbackAnswers", {"token": token}))
 
+    def reply_markup_edits(self, token: str) -> list[dict[str, Any]]:
+        """Each ``editMessageReplyMarkup`` call the bot made: ``chat_id``, ``message_id``."""
+        return list(self.post("/getReplyMarkupEdits", {"token": token}))
+
 
 class Reader:
     """One user in one chat, talking to the bot through the emulator's client API."""
@@ -259,6 +263,14 @@ class Reader:
             self.emulator.post("/sendCommand", self._message(text=text, entities=[entity], **extra))
         else:
             self.emulator.post("/sendMessage", self._message(text=text, **extra))
+
+    def edit(self, message_id: int, text: str) -> None:
+        """Edit the reader's message ``message_id`` (sent with ``say(..., message_id=N)``)
+        to ``text``: the bot gets an ``edited_message`` update."""
+        self.emulator.post(
+            "/sendMessage",
+            self._message(text=text, message_id=message_id, edit_date=int(time.time())),
+        )
 
     def send(self, **fields: Any) -> None:
         """Send a message with arbitrary fields (a sticker, a photo, ...)."""

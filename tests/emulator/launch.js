@@ -34,6 +34,9 @@
  *     bot messages; POST /getCallbackAnswers lists answerCallbackQuery calls, and
  *     POST /getReactions the setMessageReaction calls (answered true).
  *  10. Port 0 works (the stock config turns 0 into 9000).
+ *  11. A client message may carry its own message_id, and with edit_date it is
+ *      delivered as an edited_message; editMessageReplyMarkup changes the keyboard
+ *      only (listed by POST /getReplyMarkupEdits) and answers the Message.
  */
 'use strict';
 
@@ -183,6 +186,7 @@ function notify(set) {
 const webhookDeliveries = [];
 const callbackAnswers = [];
 const reactions = []; // setMessageReaction calls, listed by the client route POST /getReactions
+const replyMarkupEdits = []; // editMessageReplyMarkup calls, listed by POST /getReplyMarkupEdits
 
 const proto = TelegramServer.prototype;
 
@@ -263,10 +267,14 @@ TelegramServer.formatUpdate = function formatUpdate(update) {
       },
     };
   }
-  return {
-    update_id: update.updateId,
-    message: { ...stripToken(update.message), message_id: update.messageId },
-  };
+  // a client may name the message (message_id) and send an edit of it (edit_date):
+  // that update is an edited_message, as Telegram sends when a user edits a message
+  const message = stripToken(update.message);
+  const id = message.message_id !== undefined ? Number(message.message_id) : update.messageId;
+  if (message.edit_date !== undefined) {
+    return { update_id: update.updateId, edited_message: { ...message, message_id: id } };
+  }
+  return { update_id: update.updateId, message: { ...message, message_id: id } };
 };
 
 function messageView(stored) {
@@ -375,6 +383,20 @@ function patchedRoutes(app, server) {
     notify(waiters.botMessages);
     return ok(res, messageView(stored));
   });
+  app.all('/bot:token/editMessageReplyMarkup', (req, res) => {
+    const p = TelegramServer.normalizeMessage(params(req));
+    const stored = server.storage.botMessages.find((u) => (
+      u.botToken === req.params.token
+      && String(u.messageId) === String(p.message_id)
+      && String(u.message.chat_id) === String(p.chat_id)));
+    if (!stored) return fail(res, 400, 'Bad Request: message to edit not found');
+    const message = { ...stored.message };
+    if (p.reply_markup === undefined) delete message.reply_markup;
+    else message.reply_markup = p.reply_markup;
+    stored.message = message; // not re-delivered: the text did not change
+    replyMarkupEdits.push({ token: req.params.token, chat_id: p.chat_id, message_id: p.message_id });
+    return ok(res, messageView(stored));
+  });
   app.all('/bot:token/answerCallbackQuery', (req, res) => {
     const p = params(req);
     callbackAnswers.push({ token: req.params.token, ...p });
@@ -426,6 +448,8 @@ function patchedRoutes(app, server) {
   app.post('/getWebhookDeliveries', (req, res) => ok(res, webhookDeliveries));
   app.post('/getReactions', (req, res) => ok(res, reactions
     .filter((r) => !req.body.token || r.token === req.body.token)));
+  app.post('/getReplyMarkupEdits', (req, res) => ok(res, replyMarkupEdits
+    .filter((e) => !req.body.token || e.token === req.body.token)));
   app.post('/getCallbackAnswers', (req, res) => ok(res, callbackAnswers
     .filter((a) => !req.body.token || a.token === req.body.token)));
 }

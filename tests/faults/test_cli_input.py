@@ -148,3 +148,28 @@ def test_build_report_and_relative_paths(archive: Archive, tmp_path: Path) -> No
     run = newsqa("ask", QUESTIONS[0], "--json", "-k", "1", index=archive.index)
     assert run.code == 0 and os.path.isabs(json.loads(run.stdout)["results"][0]["source"])
     assert answers(archive.index) == archive.before
+
+
+def test_chat_over_stdin_answers_each_line_like_ask(archive: Archive) -> None:
+    # a conversation through a pipe: a question, "还有吗", undecodable bytes, /new, and
+    # a question on its own: one JSON answer per question, notes only on stderr
+    stdin = (
+        QUESTIONS[0].encode()
+        + b"\n\xe8\xbf\x98\xe6\x9c\x89\xe5\x90\x97\n"  # 还有吗
+        + b"\xff\xfe"
+        + QUESTIONS[2].encode()
+        + b"\n/new\n"
+        + QUESTIONS[1].encode()
+        + b"\n"
+    )
+    run = newsqa("chat", "--json", "-k", "3", index=archive.index, stdin=stdin)
+    run.assert_clean()
+    assert run.code == 0, run.stderr
+    first, more, bad, fresh = _json_lines(run.stdout)
+    assert [r["chunk_id"] for r in first["results"]] == archive.before[0][1]
+    shown = {r["chunk_id"] for r in first["results"]}
+    assert not shown & {r["chunk_id"] for r in more["results"]}  # the next hits, not again
+    assert "无法识别" in str(bad["notice"])
+    assert [r["chunk_id"] for r in fresh["results"]] == archive.before[1][1]
+    assert all("citation" in r and "answer" in r for r in first["results"])
+    _served_as_before(archive)

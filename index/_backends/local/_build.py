@@ -8,7 +8,11 @@ Builds are incremental at the level of files and chunks:
   its previous rows are marked deleted in the segment that holds them;
 - a removed file's rows are marked deleted;
 - a chunk whose text was embedded before (in any segment, even in a file that moved)
-  reuses its vector; only new text is embedded.
+  reuses its vector; only new text is embedded;
+- a file read by another ingestion version (:data:`INGEST_VERSION`: an index built
+  before publication and page were read) is read again; when its chunks come out the
+  same it is only touched, otherwise it is rewritten like an edited file (its text,
+  unchanged, reuses every vector).
 
 So adding one page to an archive of a million chunks writes about sixty rows, not a
 million. Deleted rows are masked out of every search structure at once and dropped
@@ -49,7 +53,14 @@ from ..._config import Config
 from ..._embedding._embedder import Embedder
 from ..._embedding._protocol import TextEncoder
 from ..._errors import CorpusError, IndexStoreError
-from ..._ingest import Corpus, CorpusWalk, chunk_articles, ingest_files, scan_corpus
+from ..._ingest import (
+    INGEST_VERSION,
+    Corpus,
+    CorpusWalk,
+    chunk_articles,
+    ingest_files,
+    scan_corpus,
+)
 from ..._ingest._walk import printable
 from ..._progress import Progress
 from ..._tokens import tokenize_many
@@ -125,6 +136,8 @@ class _Changes:
     files: list[tuple[FileEntry, int]] = field(default_factory=list)  # entry, chunk count
     unreadable: list[str] = field(default_factory=list)
     """Corpus files that could not be read (those indexed before keep their chunks)."""
+    reread: int = 0
+    """Files of unchanged bytes rewritten because a newer ingestion read more of them."""
 
     @property
     def n_articles(self) -> int:
@@ -296,7 +309,7 @@ def _plan_reads(walk: CorpusWalk, state: _State, config: Config) -> _Reads:
             continue
         reads.stats[src] = stat
         old = state.catalog.get(src)
-        if old is not None and old.same_stat(stat):
+        if old is not None and old.same_stat(stat) and old.ingest == INGEST_VERSION:
             reads.catalog[src] = old
         else:
             reads.to_read.append((path, key))
@@ -334,12 +347,20 @@ def _compare_files(
                 continue
             logger.warning("%s", warning)
             size, mtime = _READ_AGAIN
-        if old is not None and report.digest and old.digest == report.digest:
+        same_bytes = old is not None and bool(report.digest) and old.digest == report.digest
+        if old is not None and same_bytes and old.ingest == INGEST_VERSION:
             old.size, old.mtime_ns = size, mtime  # touched, not edited
             catalog[src] = old
             changes.counts.unchanged += old.count
             continue
         chunks = chunk_articles(report.articles, config.index.max_chunk_chars)
+        if old is not None and same_bytes:  # read by an older ingestion
+            if _same_chunks(stores, old, chunks):
+                old.size, old.mtime_ns, old.ingest = size, mtime, INGEST_VERSION
+                catalog[src] = old
+                changes.counts.unchanged += old.count
+                continue
+            changes.reread += 1
         if old is not None and old.count:
             before = {cid: h for _, cid, h in stores.hashes(old)}
             now = ((c.chunk_id, content_hash(passage_text(c))) for c in chunks)
@@ -356,6 +377,7 @@ def _compare_files(
             warnings=list(report.warnings),
             skipped=report.skipped,
             duplicates_dropped=report.duplicates_dropped,
+            ingest=INGEST_VERSION,
         )
         catalog[src] = entry
         changes.files.append((entry, len(chunks)))
@@ -366,7 +388,24 @@ def _compare_files(
             changes.counts.removed += old.count
             if old.count:
                 changes.deleted[old.segment][old.start : old.start + old.count] = True
+    if changes.reread:
+        logger.info(
+            "%d unchanged files read again by a newer ingestion (publication, page):"
+            " their chunks are rewritten, their text keeps its vectors",
+            changes.reread,
+        )
     return changes
+
+
+def _same_chunks(stores: _Stores, old: FileEntry, chunks: Sequence[Chunk]) -> bool:
+    """Whether ``chunks`` are exactly the chunks stored for ``old`` (every field)."""
+    if len(chunks) != old.count:
+        return False
+    if not old.count:
+        return True
+    rows = list(range(old.start, old.start + old.count))
+    stored = stores.store(old.segment).chunks_by_row(rows)
+    return [stored.get(r) for r in rows] == list(chunks)
 
 
 def _check_losses(

@@ -4,6 +4,11 @@ An incremental build compares every corpus file with its entry here: a file of t
 size and modification time is not read again; one whose bytes hash the same is only
 touched; any other is re-ingested and its old rows are deleted. A file's chunks are
 always contiguous rows of one segment, so an entry is ``(segment, start, count)``.
+
+An entry also records the ingestion version that read the file
+(:data:`~newsqa.index._ingest.INGEST_VERSION`; absent, 0, in a catalog written before
+it was recorded): a file read by another version is read again whatever its size and
+time say.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ class FileEntry:
     warnings: list[str] = field(default_factory=list)
     skipped: bool = False
     duplicates_dropped: int = 0
+    ingest: int = 0
+    """The ingestion version that read the file (0: before versions were recorded)."""
 
     def same_stat(self, stat: os.stat_result) -> bool:
         return self.size == stat.st_size and self.mtime_ns == stat.st_mtime_ns
@@ -83,6 +90,7 @@ _TYPES: dict[str, type] = {
     "warnings": list,
     "skipped": bool,
     "duplicates_dropped": int,
+    "ingest": int,
 }
 _REQUIRED = frozenset(f.name for f in fields(FileEntry) if f.name in ("size", "mtime_ns", "digest"))
 

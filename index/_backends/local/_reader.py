@@ -188,6 +188,21 @@ class IndexReader:
                     found[keys_list[pos]] = by_row[row]
         return [found[k] for k in keys_list if k in found]
 
+    def article_chunks(self, article_id: str) -> list[Chunk]:
+        # An article's chunks are rows of one segment (a file's rows are contiguous);
+        # after an edit the old rows are deleted, so only live rows count.
+        out: list[tuple[tuple[int, int, int], Chunk]] = []
+        for i, (seg, live) in enumerate(zip(self.segments, self._live, strict=True)):
+            rows = seg.store.article_rows(article_id)
+            if live is not None:
+                rows = [r for r in rows if r < len(live) and live[r]]
+            if not rows:
+                continue
+            by_row = seg.store.chunks_by_row(rows)
+            out.extend(((c.paragraph_index, c.start, i), c) for r in rows if (c := by_row.get(r)))
+        out.sort(key=lambda pair: pair[0])
+        return [c for _, c in out]
+
 
 _NO_KEYS = np.zeros(0, dtype=np.int64)
 _NO_SCORES = np.zeros(0, dtype=np.float32)

@@ -3,6 +3,10 @@
 A chunk's ``row`` is its position in the segment's vectors and postings. Each chunk
 keeps the content hash of the text that was embedded, so a later build can reuse its
 vector when the same text comes back (an edited file, a moved one).
+
+Where a chunk was published (``origin``, ``page``, ``url``) came later: a store
+written before has no such chunk columns (:data:`_LATER`) and reads its articles'
+origin and url instead (JSONL ``source``, ``url``), and no page.
 """
 
 from __future__ import annotations
@@ -22,20 +26,56 @@ _SCHEMA = """
 CREATE TABLE articles (
     article_id TEXT PRIMARY KEY, title TEXT NOT NULL, source_path TEXT NOT NULL,
     author TEXT NOT NULL, date TEXT NOT NULL, url TEXT NOT NULL, origin TEXT NOT NULL,
-    n_paragraphs INTEGER NOT NULL
+    n_paragraphs INTEGER NOT NULL, page TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE chunks (
     row INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL, article_id TEXT NOT NULL,
     title TEXT NOT NULL, section TEXT NOT NULL, paragraph_index INTEGER NOT NULL,
     text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     source_path TEXT NOT NULL, date TEXT NOT NULL, author TEXT NOT NULL,
-    content_hash TEXT NOT NULL
+    content_hash TEXT NOT NULL, origin TEXT NOT NULL DEFAULT '',
+    page TEXT NOT NULL DEFAULT '', url TEXT NOT NULL DEFAULT ''
 );
 """
-_INDEXES = "CREATE INDEX chunks_hash ON chunks(content_hash);"
-_CHUNK_COLUMNS = (
-    "row, chunk_id, article_id, title, section, paragraph_index, text, start, "
-    '"end", source_path, date, author, content_hash'
+_INDEXES = """
+CREATE INDEX chunks_hash ON chunks(content_hash);
+CREATE INDEX chunks_article ON chunks(article_id);
+"""
+_BASE_COLUMNS = (
+    "row",
+    "chunk_id",
+    "article_id",
+    "title",
+    "section",
+    "paragraph_index",
+    "text",
+    "start",
+    '"end"',
+    "source_path",
+    "date",
+    "author",
+)
+_LATER = ("origin", "page", "url")
+"""Chunk columns a store written by an older newsqa lacks."""
+
+
+def _legacy(column: str, articles: str = "articles", chunks: str = "chunks") -> str:
+    """How a store without the :data:`_LATER` columns reads ``column``: from its
+    articles, which always kept origin and url; a page it never had."""
+    if column == "page":
+        return "''"
+    return f"(SELECT a.{column} FROM {articles} a WHERE a.article_id = {chunks}.article_id)"
+
+
+_ARTICLE_COLUMNS = (
+    "article_id",
+    "title",
+    "source_path",
+    "author",
+    "date",
+    "url",
+    "origin",
+    "n_paragraphs",
 )
 _BATCH = 900  # bound parameters per statement stay under SQLite's limit
 
@@ -47,6 +87,13 @@ class MetaStore:
         self.path = path
         self._conn = conn
         self._lock = threading.Lock()
+        try:
+            chunk_cols = _columns(conn, "chunks")
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+        later = ", ".join(c if c in chunk_cols else _legacy(c) for c in _LATER)
+        self._select = f"{', '.join(_BASE_COLUMNS)}, {later}, content_hash"
+        """The chunk columns :func:`_chunk` reads (content hash last)."""
 
     @classmethod
     def create(cls, path: Path) -> MetaStore:
@@ -66,9 +113,9 @@ class MetaStore:
         try:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
             conn.execute("SELECT count(*) FROM articles").fetchone()
-        except sqlite3.Error as exc:
+            return cls(path, conn)
+        except (sqlite3.Error, IndexStoreError) as exc:
             raise IndexStoreError(f"cannot read the metadata store {path}: {exc}") from exc
-        return cls(path, conn)
 
     def close(self) -> None:
         with self._lock:
@@ -82,7 +129,8 @@ class MetaStore:
         try:
             with self._lock, self._conn:
                 self._conn.executemany(
-                    "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?)",
+                    f"INSERT OR REPLACE INTO articles ({', '.join(_ARTICLE_COLUMNS)}, page)"
+                    " VALUES (?,?,?,?,?,?,?,?,?)",
                     (
                         (
                             a.article_id,
@@ -93,12 +141,14 @@ class MetaStore:
                             a.url,
                             a.origin,
                             len(a.paragraphs),
+                            a.page,
                         )
                         for a in articles
                     ),
                 )
                 self._conn.executemany(
-                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO chunks ({', '.join(_BASE_COLUMNS)}, content_hash,"
+                    f" {', '.join(_LATER)}) VALUES ({','.join('?' * 16)})",
                     (
                         (
                             row,
@@ -114,6 +164,9 @@ class MetaStore:
                             c.date,
                             c.author,
                             h,
+                            c.origin,
+                            c.page,
+                            c.url,
                         )
                         for row, c, h in chunks
                     ),
@@ -133,14 +186,23 @@ class MetaStore:
                         "INSERT INTO pick VALUES (?, ?)",
                         ((first_row + i, int(r)) for i, r in enumerate(rows)),
                     )
+                    chunk_cols = _columns(self._conn, "chunks", "src")
+                    later = [
+                        f"c.{c}" if c in chunk_cols else _legacy(c, "src.articles", "c")
+                        for c in _LATER
+                    ]
+                    copied = ", ".join(f"c.{c}" for c in _BASE_COLUMNS[1:])
                     self._conn.execute(
-                        "INSERT INTO chunks SELECT pick.new, c.chunk_id, c.article_id, c.title,"
-                        ' c.section, c.paragraph_index, c.text, c.start, c."end",'
-                        " c.source_path, c.date, c.author, c.content_hash"
+                        f"INSERT INTO chunks ({', '.join(_BASE_COLUMNS)}, content_hash,"
+                        f" {', '.join(_LATER)}) SELECT pick.new, {copied}, c.content_hash,"
+                        f" {', '.join(later)}"
                         " FROM pick JOIN src.chunks c ON c.row = pick.old ORDER BY pick.new"
                     )
+                    page = "a.page" if "page" in _columns(self._conn, "articles", "src") else "''"
                     self._conn.execute(
-                        "INSERT OR REPLACE INTO articles SELECT a.* FROM src.articles a"
+                        f"INSERT OR REPLACE INTO articles ({', '.join(_ARTICLE_COLUMNS)}, page)"
+                        f" SELECT {', '.join(f'a.{c}' for c in _ARTICLE_COLUMNS)}, {page}"
+                        " FROM src.articles a"
                         " WHERE a.article_id IN (SELECT c.article_id FROM src.chunks c"
                         " JOIN pick ON c.row = pick.old)"
                     )
@@ -214,7 +276,7 @@ class MetaStore:
             try:
                 with self._lock:
                     found = self._conn.execute(
-                        f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE row > ? ORDER BY row LIMIT ?",
+                        f"SELECT {self._select} FROM chunks WHERE row > ? ORDER BY row LIMIT ?",
                         (last, batch),
                     ).fetchall()
             except sqlite3.Error as exc:
@@ -225,6 +287,23 @@ class MetaStore:
                 if content_hash(passage_text(_chunk(r))) != r[-1]:
                     yield int(r[0])
             last = int(found[-1][0])
+
+    def article_rows(self, article_id: str) -> list[int]:
+        """The rows of the chunks of ``article_id``, in reading order (paragraph, start).
+
+        Indexed in a store written by this newsqa; a store written before it has no
+        index on articles and is scanned (fine for an answer's "tell me more").
+        """
+        try:
+            with self._lock:
+                found = self._conn.execute(
+                    "SELECT row FROM chunks WHERE article_id = ?"
+                    " ORDER BY paragraph_index, start, row",
+                    (article_id,),
+                ).fetchall()
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+        return [int(r) for (r,) in found]
 
     def chunks_by_row(self, rows: Sequence[int]) -> dict[int, Chunk]:
         """The chunks at ``rows`` by row (rows not in the store are left out).
@@ -243,7 +322,7 @@ class MetaStore:
             try:
                 with self._lock:
                     found = self._conn.execute(
-                        f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE row IN ({marks})", part
+                        f"SELECT {self._select} FROM chunks WHERE row IN ({marks})", part
                     ).fetchall()
             except sqlite3.Error as exc:
                 raise self._fail(exc) from exc
@@ -262,8 +341,14 @@ class MetaStore:
         return by_row
 
 
+def _columns(conn: sqlite3.Connection, table: str, schema: str = "main") -> set[str]:
+    """The column names of ``schema.table``."""
+    return {str(r[1]) for r in conn.execute(f"PRAGMA {schema}.table_info({table})").fetchall()}
+
+
 def _chunk(row: tuple[object, ...]) -> Chunk:
     _, chunk_id, article_id, title, section, pidx, text, start, end, source, date, author = row[:12]
+    origin, page, url = row[12:15]
     return Chunk(
         chunk_id=str(chunk_id),
         article_id=str(article_id),
@@ -276,4 +361,7 @@ def _chunk(row: tuple[object, ...]) -> Chunk:
         source_path=str(source),
         date=str(date),
         author=str(author),
+        origin=str(origin or ""),
+        page=str(page or ""),
+        url=str(url or ""),
     )

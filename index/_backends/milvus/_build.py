@@ -42,6 +42,7 @@ from ._collections import (
     CHUNK_FIELDS,
     IDENTITY,
     INT_FIELDS,
+    LATER_FIELDS,
     PLACEHOLDER,
     Collections,
     chunk_key,
@@ -67,23 +68,37 @@ class _Passages:
     hashes: list[str]
     keys: list[int]
     rhashes: list[str]
+    fields: tuple[str, ...] = CHUNK_FIELDS + LATER_FIELDS
+    """The chunk fields the collection holds (an older one lacks :data:`LATER_FIELDS`)."""
 
     @classmethod
-    def of(cls, chunks: list[Chunk]) -> _Passages:
-        """The passage texts, hashes and keys of ``chunks``; their keys must differ."""
+    def of(
+        cls, chunks: list[Chunk], fields: tuple[str, ...] = CHUNK_FIELDS + LATER_FIELDS
+    ) -> _Passages:
+        """The passage texts, hashes and keys of ``chunks``; their keys must differ.
+
+        ``fields``: the chunk fields the collection holds (empty: it will hold all).
+        """
         texts = [passage_text(c) for c in chunks]
         hashes = [content_hash(t) for t in texts]
         keys = [chunk_key(c.chunk_id) for c in chunks]
-        rhashes = [_row_hash(c, h) for c, h in zip(chunks, hashes, strict=True)]
+        later = tuple(f for f in LATER_FIELDS if f in fields or not fields)
+        rhashes = [_row_hash(c, h, later) for c, h in zip(chunks, hashes, strict=True)]
         if len(set(keys)) != len(keys):
             raise IndexStoreError(
                 "two chunk ids share a Milvus key: run `newsqa index build --full`"
             )
-        return cls(chunks, texts, hashes, keys, rhashes)
+        return cls(chunks, texts, hashes, keys, rhashes, CHUNK_FIELDS + later)
 
     def row(self, i: int, vec: Any) -> dict[str, Any]:
         return _row(
-            self.chunks[i], self.keys[i], self.texts[i], self.hashes[i], self.rhashes[i], vec
+            self.chunks[i],
+            self.keys[i],
+            self.texts[i],
+            self.hashes[i],
+            self.rhashes[i],
+            vec,
+            self.fields,
         )
 
 
@@ -133,7 +148,8 @@ def build_milvus(
         store = Collections(client, config, target)
         meta = store.read_meta()
         reason = _rebuild_reason(meta, recorded, full)
-        passages = _Passages.of(chunks)
+        # a rebuild creates every field; an update adds those an older collection lacks
+        passages = _Passages.of(chunks, () if reason else store.add_later_fields())
         previous = _previous(store, meta, reason, dim)
         plan = _compare(passages, previous.stored)
         if not reason:  # an update: refuse one that would empty much of the archive
@@ -295,15 +311,31 @@ def _report(
     )
 
 
-def _row_hash(chunk: Chunk, chash: str) -> str:
-    """A digest of everything stored for a chunk besides its vector."""
+def _row_hash(chunk: Chunk, chash: str, later: tuple[str, ...] = LATER_FIELDS) -> str:
+    """A digest of everything stored for a chunk besides its vector.
+
+    The ``later`` fields (those of :data:`LATER_FIELDS` the collection holds) count only
+    when one is set, so a row stored before they existed keeps its digest unless the
+    corpus now says where it was published (then it is rewritten, its vector reused).
+    """
     fields = [str(getattr(chunk, name)) for name in CHUNK_FIELDS]
+    extra = [str(getattr(chunk, name)) for name in later]
+    if any(extra):
+        fields += ["\x1e", *extra]
     return content_hash("\x1f".join([chash, *fields]))
 
 
-def _row(chunk: Chunk, key: int, text: str, chash: str, rhash: str, vec: Any) -> dict[str, Any]:
+def _row(
+    chunk: Chunk,
+    key: int,
+    text: str,
+    chash: str,
+    rhash: str,
+    vec: Any,
+    fields: tuple[str, ...] = CHUNK_FIELDS + LATER_FIELDS,
+) -> dict[str, Any]:
     row: dict[str, Any] = {"pk": key}
-    for name in CHUNK_FIELDS:
+    for name in fields:
         value = getattr(chunk, name)
         row[name] = int(value) if name in INT_FIELDS else fit(str(value), f"{name} of chunk")
     row["content_hash"] = chash

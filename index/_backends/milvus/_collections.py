@@ -12,6 +12,12 @@
 * ``<collection>_meta``: one row: settings (:func:`settings`, compared by
   :data:`IDENTITY`), counts, generation and build state.
 
+Where a chunk was published (:data:`LATER_FIELDS`: ``origin``, ``page``, ``url``) came
+after the first format: a collection created before lacks those fields. It is still
+read (they read as ``""``) and updated; a build adds the fields where the server can
+(:meth:`Collections.add_later_fields`; Milvus 2.6, not milvus-lite), otherwise they
+are stored from the next ``newsqa index build --full``.
+
 :class:`Collections` holds the calls on them (create, read, scan, upsert, delete).
 """
 
@@ -39,12 +45,14 @@ __all__ = [
     "FORMAT",
     "IDENTITY",
     "INT_FIELDS",
+    "LATER_FIELDS",
     "PLACEHOLDER",
     "Collections",
     "analyzer_params",
     "chunk_key",
     "fit",
     "generation_name",
+    "quoted",
     "settings",
 ]
 
@@ -68,6 +76,8 @@ CHUNK_FIELDS = (
     "date",
     "author",
 )
+LATER_FIELDS = ("origin", "page", "url")
+"""Chunk fields a collection created by an older newsqa lacks (read as ``""``)."""
 INT_FIELDS = frozenset({"paragraph_index", "start", "end"})
 _MAX_VARCHAR = 65_535  # bytes: Milvus's limit for one VARCHAR value
 _IDS_PER_CALL = 1_000  # keys per get/delete call (a filter expression of bounded size)
@@ -137,6 +147,48 @@ class Collections:
         self.terms = f"{self.chunks}_terms"
         self.meta = f"{self.chunks}_meta"
         self.timeout = config.milvus.timeout
+        self._fields: tuple[str, ...] | None = None
+
+    def chunk_fields(self) -> tuple[str, ...]:
+        """The chunk fields the chunk collection holds: :data:`CHUNK_FIELDS` and those
+        of :data:`LATER_FIELDS` it has (all of them, unless created by an older newsqa)."""
+        if self._fields is None:
+            with milvus_errors(f"describing {self.chunks}"):
+                described = self.client.describe_collection(self.chunks, timeout=self.timeout)
+            have = {str(f.get("name")) for f in described.get("fields", [])}
+            self._fields = CHUNK_FIELDS + tuple(f for f in LATER_FIELDS if f in have)
+        return self._fields
+
+    def add_later_fields(self) -> tuple[str, ...]:
+        """Add the :data:`LATER_FIELDS` the chunk collection lacks, where the server can
+        (nullable, default ``""``); the chunk fields it holds afterwards."""
+        from pymilvus import DataType
+
+        missing = [f for f in LATER_FIELDS if f not in self.chunk_fields()]
+        for name in missing:
+            try:
+                self.client.add_collection_field(
+                    self.chunks,
+                    name,
+                    DataType.VARCHAR,
+                    max_length=_MAX_VARCHAR,
+                    nullable=True,
+                    default_value="",
+                    timeout=self.timeout,
+                )
+            except Exception as exc:  # milvus-lite and Milvus before 2.6 cannot
+                logger.warning(
+                    "Milvus collection %s predates publication fields and %s cannot add"
+                    " them (%s): replies name no publication or page until"
+                    " `newsqa index build --full`",
+                    self.chunks,
+                    self.target.shown,
+                    str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__,
+                )
+                break
+        if missing:
+            self._fields = None
+        return self.chunk_fields()
 
     def read_meta(self) -> dict[str, Any] | None:
         with milvus_errors(f"reading {self.meta}"):
@@ -179,7 +231,7 @@ class Collections:
 
             schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
             schema.add_field("pk", DataType.INT64, is_primary=True)
-            for name in CHUNK_FIELDS:
+            for name in CHUNK_FIELDS + LATER_FIELDS:
                 if name in INT_FIELDS:
                     schema.add_field(name, DataType.INT64)
                 else:
@@ -232,6 +284,19 @@ class Collections:
                 client.create_collection(name, schema=small, index_params=idx)
             for name in (self.chunks, self.terms, self.meta):
                 client.load_collection(name, timeout=self.timeout)
+        self._fields = CHUNK_FIELDS + LATER_FIELDS
+
+    def query(self, name: str, where: str, fields: Sequence[str]) -> list[dict[str, Any]]:
+        """The rows of ``name`` matching the filter ``where`` (at most 16,384)."""
+        with milvus_errors(f"reading {name}"):
+            rows: list[dict[str, Any]] = self.client.query(
+                name,
+                filter=where,
+                output_fields=list(fields),
+                limit=_QUERY_LIMIT,
+                timeout=self.timeout,
+            )
+        return rows
 
     def count(self, name: str) -> int:
         with milvus_errors(f"counting {name}"):
@@ -315,6 +380,11 @@ def settings(config: Config, model: dict[str, Any]) -> dict[str, Any]:
         "max_chunk_chars": config.index.max_chunk_chars,
         "vector_index": config.milvus.vector_index.upper(),
     }
+
+
+def quoted(value: str) -> str:
+    """``value`` as a string literal of a Milvus filter expression."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def generation_name(n: int) -> str:

@@ -22,7 +22,7 @@ from ..._errors import IndexNotFoundError
 from ..._search import IndexInfo, Keys, Scores
 from ..._types import Chunk
 from ._client import Target, connect, milvus_errors
-from ._collections import CHUNK_FIELDS, IDENTITY, Collections, chunk_key, generation_name
+from ._collections import IDENTITY, Collections, chunk_key, generation_name, quoted
 
 __all__ = ["MilvusIndex", "milvus_status"]
 
@@ -85,6 +85,7 @@ class MilvusIndex:
         self._n = int(meta.get("counts", {}).get("chunks", 0))
         self._ef = max(1, store.config.milvus.search_ef)
         self._kind = str(meta.get("settings", {}).get("vector_index", "HNSW"))
+        self._fields = store.chunk_fields()
         self._closed = False
         self._close_lock = threading.Lock()
         if meta.get("state") != "ready":
@@ -193,7 +194,7 @@ class MilvusIndex:
 
     def chunks(self, keys: Sequence[int]) -> list[Chunk]:
         wanted = list(dict.fromkeys(int(k) for k in keys))
-        rows = self._store.get(self._store.chunks, wanted, ["pk", *CHUNK_FIELDS])
+        rows = self._store.get(self._store.chunks, wanted, ["pk", *self._fields])
         by_key = {int(r["pk"]): r for r in rows}
         out = []
         for key in keys:
@@ -201,6 +202,13 @@ class MilvusIndex:
             if row is not None:
                 out.append(_chunk(row))
         return out
+
+    def article_chunks(self, article_id: str) -> list[Chunk]:
+        where = f"article_id == {quoted(article_id)}"
+        rows = self._store.query(self._store.chunks, where, ["pk", *self._fields])
+        found = [_chunk(r) for r in rows]
+        found.sort(key=lambda c: (c.paragraph_index, c.start, c.chunk_id))
+        return found
 
 
 def _hit_key(hit: Any) -> int:
@@ -222,4 +230,7 @@ def _chunk(row: dict[str, Any]) -> Chunk:
         source_path=str(row["source_path"]),
         date=str(row["date"]),
         author=str(row["author"]),
+        origin=str(row.get("origin") or ""),
+        page=str(row.get("page") or ""),
+        url=str(row.get("url") or ""),
     )

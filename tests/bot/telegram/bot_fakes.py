@@ -6,7 +6,7 @@ import itertools
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from telegram import Update
@@ -268,18 +268,26 @@ def message_update(
     return Update.de_json({"update_id": next(_update_ids), key: message}, bot)
 
 
-def bot_message(message_id: int, chat_id: int, text: str = "…") -> dict[str, Any]:
+def bot_message(
+    message_id: int, chat_id: int, text: str = "…", kind: str = "private"
+) -> dict[str, Any]:
     return {
         "message_id": message_id,
         "date": int(time.time()),
-        "chat": chat(chat_id),
+        "chat": chat(chat_id, kind),
         "from": {"id": BOT_ID, "is_bot": True, "first_name": "Newsqa", "username": BOT_USERNAME},
         "text": text,
     }
 
 
 def callback_update(
-    bot: Any, data: str, *, message_id: int, user_id: int = 42, chat_id: int | None = None
+    bot: Any,
+    data: str,
+    *,
+    message_id: int,
+    user_id: int = 42,
+    chat_id: int | None = None,
+    kind: str = "private",
 ) -> Update:
     cid = user_id if chat_id is None else chat_id
     return Update.de_json(
@@ -290,8 +298,50 @@ def callback_update(
                 "from": user(user_id),
                 "chat_instance": "ci",
                 "data": data,
-                "message": bot_message(message_id, cid),
+                "message": bot_message(message_id, cid, kind=kind),
             },
         },
         bot,
     )
+
+
+# ---- a conversation -----------------------------------------------------------------------
+
+
+class FakeConversation:
+    """Follow-ups by a simple rule: a question starting with 那 or holding 它 is searched
+    with the last answer's title in front; ``more`` asks for the hits after those given."""
+
+    def __init__(self, retriever: FakeRetriever, log: list[FakeConversation] | None = None) -> None:
+        self.retriever = retriever
+        self.topic = ""
+        self.last = ""
+        self.given = 0
+        self.resets = 0
+        self.asked: list[str] = []
+        if log is not None:
+            log.append(self)
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        self.asked.append(question)
+        searched = ""
+        if self.topic and (question.startswith("那") or "它" in question):
+            searched = self.topic + " " + question
+        answer = self.retriever.ask(searched or question, k)
+        self.last, self.given = searched or question, len(answer.hits)
+        if answer.confident and answer.hits:
+            self.topic = answer.hits[0].title
+        return replace(answer, question=question, searched=searched)
+
+    def more(self, k: int | None = None) -> Answer:
+        if not self.last:
+            return Answer(question="还有吗", confident=False, hits=(), notice="没有上一个问题")
+        answer = self.retriever.ask(self.last, self.given + (k or 5))
+        hits = answer.hits[self.given :]
+        self.given += len(hits)
+        return replace(answer, question="还有吗", hits=hits)
+
+    def reset(self) -> None:
+        self.resets += 1
+        self.topic = self.last = ""
+        self.given = 0

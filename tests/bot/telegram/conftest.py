@@ -67,7 +67,7 @@ ADMIN_CHAT = 9000
 E2E_RATE_LIMIT = 3
 ROOT = Path(__file__).resolve().parents[3]
 
-CORPUS: list[dict[str, str]] = [
+CORPUS: list[dict[str, str]] = [  # the bridge article has a page and a URL: a linked citation
     {
         "id": "tea",
         "title": "西湖龙井春茶开采",
@@ -81,6 +81,8 @@ CORPUS: list[dict[str, str]] = [
         "title": "长江新大桥正式通车",
         "date": "2024-03-18",
         "source": "测试晚报",
+        "page": "3",
+        "url": "https://news.example.com/bridge?id=7&from=test",
         "text": "新建的芜湖长江新大桥于三月十八日上午十时正式通车。\n"
         "大桥全长四千二百米，设双向六车道，设计时速一百公里，过江时间由四十分钟缩短到五分钟。",
     },

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from newsqa.bot.telegram._format import (
@@ -25,8 +27,10 @@ def make_hit(
     section: str = "要闻",
     date: str = "2024-03-22",
     source: str = "/srv/corpus/2024-03-22_page01.txt",
+    **extra: Any,
 ) -> Hit:
     start, end = span if span is not None else (0, len(text))
+    extra.setdefault("article_id", "a")
     return Hit(
         rank=1,
         score=1.0,
@@ -36,9 +40,9 @@ def make_hit(
         highlight=text[start:end],
         highlight_span=(start, end),
         source=source,
-        article_id="a",
         chunk_id="a-0",
         date=date,
+        **extra,
     )
 
 
@@ -48,9 +52,68 @@ def test_hit_layout_title_quote_highlight_source() -> None:
     assert html.startswith(
         "<b>标题</b>\n<blockquote>第一句。<b>第二句最相关。</b>第三句。</blockquote>\n"
     )
-    assert "<i>来源：要闻 · 2024-03-22 · 2024-03-22_page01.txt</i>" in html
+    assert html.endswith("</blockquote>\n<i>来源：2024-03-22 · 要闻</i>")
     assert "/srv/corpus" not in html  # no server paths
     assert visible_text(html)
+
+
+def test_source_line_is_the_citation() -> None:
+    hit = make_hit("一句话。", publication="中国妇女报", page="5", section="")
+    assert render_hit(hit).endswith("<i>来源：中国妇女报 · 2024-03-22 · 第 5 版</i>")
+    bare = make_hit("一句话。", date="", section="")  # nothing known: the file's name
+    assert render_hit(bare).endswith("<i>来源：2024-03-22_page01.txt</i>")
+
+
+def test_citation_is_a_link_when_the_hit_has_a_url() -> None:
+    hit = make_hit("一句话。", publication="A&B 日报", url='https://news.example/a?x=1&y="2"')
+    html = render_hit(hit)
+    assert (
+        '<a href="https://news.example/a?x=1&amp;y=&quot;2&quot;">A&amp;B 日报 · 2024-03-22</a>'
+        in html
+    )
+    assert "来源：A&B 日报 · 2024-03-22 · 要闻" in visible_text(html)
+    for bad in ("javascript:alert(1)", "ftp://x", "https://a b"):
+        assert "<a " not in render_hit(make_hit("一句话。", url=bad))
+
+
+def test_only_the_answer_phrase_is_marked_when_there_is_one() -> None:
+    text = "第一句。大桥全长四千二百米，设双向六车道。第三句。"
+    start = text.index("四千二百米")
+    hit = make_hit(text, (4, text.index("第三句")), answer_span=(start, start + 5))
+    html = render_hit(hit)
+    assert "大桥全长<b><u>四千二百米</u></b>，设双向六车道。" in html
+    assert html.count("<b>") == 2  # the title and the answer, not the sentence
+    visible_text(html)
+    broken = make_hit(text, (4, 10), answer_span=(40, 90))  # out of range: the sentence
+    assert "<b>大桥全长四千</b>" in render_hit(broken)
+
+
+def test_answer_phrase_is_escaped_and_kept_when_the_paragraph_is_cut() -> None:
+    text = "前文" * 3000 + "价格是<5&元>。" + "后文" * 2000
+    start = text.index("<5&元>")
+    hit = make_hit(text, (start - 3, start + 6), answer_span=(start, start + 5))
+    html = render_hit(hit)
+    assert tg_len(html) <= TELEGRAM_LIMIT
+    assert "<b><u>&lt;5&amp;元&gt;</u></b>" in html
+    visible_text(html)
+
+
+def test_hits_from_another_article_say_so() -> None:
+    best = make_hit("一句话。", title="甲")
+    same = make_hit("二句话。", title="乙")
+    other = make_hit("三句话。", title="丙", article_id="b")
+    messages = render_page([best, same, other], first=0, total=3)
+    joined = "\n\n".join(messages)
+    assert "<b>甲</b>\n" in joined and "<b>乙</b>\n" in joined
+    assert "<b>丙</b> <i>（另一篇文章）</i>\n" in joined
+    later = render_page([other], first=1, total=3, best_article="a")
+    assert "（另一篇文章）" in later[0] and "第 2/3 条" in later[0]
+    assert "（另一篇文章）" not in render_page([best], first=1, total=3, best_article="a")[0]
+
+
+def test_hits_beyond_the_prefetched_ones_have_no_total() -> None:
+    html = render_hit(make_hit("一句话。"), position=6, total=5)
+    assert "（第 6 条）" in html and "/5" not in html
 
 
 def test_special_characters_are_escaped_and_shown_literally() -> None:

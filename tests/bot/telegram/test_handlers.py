@@ -52,7 +52,7 @@ async def test_private_question_gets_title_quote_and_more_button(
     html = sent["text"]
     assert sent["parse_mode"] == "HTML"
     assert html.startswith("<b>西湖龙井春茶开采</b>\n<blockquote><b>杭州西湖龙井茶园")
-    assert "来源：经济 · 2024-03-22 · news.jsonl（第 1/3 条）" in visible_text(html)
+    assert "来源：2024-03-22 · 经济（第 1/3 条）" in visible_text(html)
     (button,) = sent["reply_markup"]["inline_keyboard"][0]
     assert button["text"].startswith("更多") and button["callback_data"].startswith("more:")
     assert "reply_parameters" not in sent  # private chat: no quoting
@@ -229,26 +229,65 @@ async def test_mention_of_someone_else_is_ignored(app: Any, stub: StubRequest) -
 # ---- paging -----------------------------------------------------------------------------
 
 
-async def test_more_button_edits_to_next_hit_without_searching(
+async def test_more_button_sends_the_next_hit_and_keeps_the_first(
     app: Any, stub: StubRequest, fake: FakeRetriever
 ) -> None:
     await ask(app, "长江大桥什么时候通车？")
-    data = stub.sent()[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    (first,) = stub.sent()
+    data = first["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     stub.clear()
     await app.process_update(callback_update(app.bot, data, message_id=1001))
     assert len(fake.calls) == 1  # no new search
-    (edit,) = stub.sent("editMessageText")
-    assert edit["message_id"] == 1001 and edit["parse_mode"] == "HTML"
-    assert "第 2/3 条" in visible_text(edit["text"])
-    assert edit["reply_markup"]["inline_keyboard"][0][0]["text"].startswith("更多")
+    assert stub.sent("editMessageText") == []  # the first answer stays as it was
+    (second,) = stub.sent()
+    assert second["parse_mode"] == "HTML" and "第 2/3 条" in visible_text(second["text"])
+    assert "（另一篇文章）" in second["text"]  # not the best hit's article
+    assert second["reply_markup"]["inline_keyboard"][0][0]["text"] == "更多（1）"
+    assert "reply_parameters" not in second  # private chat: no quoting
+    (moved,) = stub.sent("editMessageReplyMarkup")  # the button moved to the new message
+    assert moved["message_id"] == 1001 and "reply_markup" not in moved
     assert stub.sent("answerCallbackQuery")
     stub.clear()
-    await app.process_update(callback_update(app.bot, data, message_id=1001))
-    (edit,) = stub.sent("editMessageText")
-    assert "第 3/3 条" in visible_text(edit["text"]) and "reply_markup" not in edit
+    await app.process_update(callback_update(app.bot, data, message_id=1002))
+    (third,) = stub.sent()
+    assert "第 3/3 条" in visible_text(third["text"]) and "reply_markup" not in third
     stub.clear()
-    await app.process_update(callback_update(app.bot, data, message_id=1001))
+    await app.process_update(callback_update(app.bot, data, message_id=1003))
     assert stub.sent("answerCallbackQuery")[0]["text"] == _texts.MORE_DONE
+
+
+async def test_more_button_in_a_group_quotes_the_answer_and_anyone_may_press(
+    app: Any, stub: StubRequest
+) -> None:
+    await ask(app, "/ask 长江大桥什么时候通车？", user_id=1, chat_id=-300, kind="supergroup")
+    data = stub.sent()[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    stub.clear()
+    await app.process_update(
+        callback_update(app.bot, data, message_id=1001, user_id=2, chat_id=-300, kind="supergroup")
+    )
+    (sent,) = stub.sent()
+    assert "第 2/3 条" in visible_text(sent["text"])
+    assert sent["reply_parameters"]["message_id"] == 1001
+    stub.clear()
+    await app.process_update(callback_update(app.bot, data, message_id=1001, chat_id=-301))
+    assert stub.sent("answerCallbackQuery")[0]["text"] == _texts.MORE_EXPIRED  # other chat
+
+
+async def test_typed_more_request_pages_like_the_command(
+    app: Any, stub: StubRequest, fake: FakeRetriever
+) -> None:
+    await ask(app, "还有吗？")
+    assert stub.texts() == [_texts.MORE_NONE] and fake.calls == []
+    await ask(app, "长江大桥什么时候通车？")
+    stub.clear()
+    for text in ("还有吗？", "更多"):
+        await ask(app, text)
+    texts = [visible_text(t) for t in stub.texts()]
+    assert "第 2/3 条" in texts[0] and "第 3/3 条" in texts[1]
+    assert len(fake.calls) == 1  # paged, not asked
+    stub.clear()
+    await ask(app, "下一条")
+    assert stub.texts() == [_texts.MORE_DONE]
 
 
 async def test_stale_more_button_says_expired(app: Any, stub: StubRequest) -> None:
@@ -371,15 +410,15 @@ async def test_search_error_is_logged_and_apologised(
 
 
 async def test_rejected_reply_gets_an_apology(app: Any, stub: StubRequest) -> None:
-    stub.failures["editMessageText"] = (
+    await ask(app, "长江大桥什么时候通车？")
+    data = stub.sent()[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    stub.failures["sendMessage"] = (
         400,
         {"ok": False, "error_code": 400, "description": "Bad Request: can't parse"},
     )
-    await ask(app, "长江大桥什么时候通车？")
-    data = stub.sent()[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     stub.clear()
     await app.process_update(callback_update(app.bot, data, message_id=1001))
-    assert stub.texts() == [_texts.APOLOGY]
+    assert stub.texts()[-1] == _texts.APOLOGY and len(stub.texts()) == 2
 
 
 async def test_error_handler_survives_a_failing_apology(
@@ -402,4 +441,4 @@ async def test_set_my_commands_at_start(make_app: Any, stub: StubRequest) -> Non
     async with app:
         await app.post_init(app)
     (call,) = stub.sent("setMyCommands")
-    assert [c["command"] for c in call["commands"]] == ["ask", "more", "help", "start"]
+    assert [c["command"] for c in call["commands"]] == ["ask", "more", "new", "help", "start"]

@@ -20,7 +20,7 @@ from newsqa.bot.telegram._memory import AnswerMemory
 from newsqa.bot.telegram._ratelimit import RateLimiter
 from newsqa.bot.telegram._secrets import read_token
 from newsqa.index import ConfigError
-from newsqa.retrieval import Answer, Config
+from newsqa.retrieval import Config
 from tests.bot.telegram.bot_fakes import TOKEN, FakeRetriever, StubRequest
 
 
@@ -167,15 +167,24 @@ def test_rate_limiter_sliding_window() -> None:
 
 def test_answer_memory_lru() -> None:
     memory = AnswerMemory(2)
-    answer = Answer(question="q", confident=True, hits=())
-    first = memory.remember(1, answer, 1)
-    memory.remember(2, answer, 1)
-    assert memory.get(1, first.key) is first  # touches chat 1
-    memory.remember(3, answer, 1)
-    assert memory.get(2) is None and memory.get(1) is first and len(memory) == 2
-    assert memory.get(1, "other-key") is None
-    memory.forget(1)
-    assert memory.get(1) is None
+    first = memory.remember((1, 0), [], 1)
+    memory.remember((2, 0), [], 1)
+    assert memory.find(1, first.key) is first  # touches chat 1
+    memory.remember((3, 0), [], 1)
+    assert memory.get((2, 0)) is None and memory.get((1, 0)) is first and len(memory) == 2
+    assert memory.find(1, "other-key") is None and memory.find(9, first.key) is None
+    again = memory.remember((1, 0), [], 1)  # a newer answer: the old button expires
+    assert memory.find(1, first.key) is None and memory.find(1, again.key) is again
+    memory.forget((1, 0))
+    assert memory.get((1, 0)) is None and memory.find(1, again.key) is None
+
+
+def test_answer_memory_keeps_group_members_apart() -> None:
+    memory = AnswerMemory(10)
+    a = memory.remember((-5, 1), [], 1)
+    b = memory.remember((-5, 2), [], 1)
+    assert memory.get((-5, 1)) is a and memory.get((-5, 2)) is b
+    assert memory.find(-5, a.key) is a  # anyone in the chat may press a's button
 
 
 def test_run_bot_without_an_index_exits_1(

@@ -1,0 +1,432 @@
+"""Where in a hit the answer is: the sentence to highlight and the phrase to mark.
+
+:func:`locate` is a pure function of the question, the chunk's text and the question's
+IDF weights (no index, no model). It
+
+1. reads the *answer type* off the question's interrogative: a person (谁, 哪位), a
+   number (多少, 几 + measure word, 多大), a date or time (何时, 哪一年, 什么时候), a
+   place (哪里, 哪个国家), a title (哪部, 什么作品) or, for 什么 / 哪个 / 哪 and the
+   like, a phrase of any kind;
+2. scores each sentence by the IDF-weighted question words it holds (a word found in
+   fewer of the chunk's sentences counts more, a word of the chunk's opening sentence,
+   its topic, much less: later sentences refer to the topic without naming it), the
+   question's character bigrams, the words around the interrogative held verbatim,
+   and whether it holds a phrase of the asked type;
+3. in the best sentence, picks the candidate phrase (numbers, dates, quantities with
+   their measure word, 《titles》, quotations, and jieba's person / place / organisation
+   names) that fits the type and stands where the question's own context puts it: the
+   words just before and after the interrogative in the question are looked up in
+   the sentence, and the answer is what lies between them.
+
+Spans index the *original* text; matching happens on the normalised form
+(:func:`newsqa.index.normalize`), mapped back character by character.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from newsqa.index import normalize, pos_tag, split_sentences
+
+__all__ = ["analyse", "locate"]
+
+Span = tuple[int, int]
+
+_CN = "零〇一二两三四五六七八九十百千万亿"
+_NUM = rf"(?:\d+(?:[.,]\d+)*|[{_CN}]+)"
+_UNITS = sorted(
+    (
+        "个 人 名 位 岁 天 次 种 座 条 部 本 家 件 只 头 匹 米 千米 公里 平方公里 平方米 "
+        "平方千米 公顷 亩 吨 公斤 千克 克 元 美元 亿元 万元 英镑 欧元 港元 日元 台币 新台币 "
+        "倍 % 度 分 秒 小时 分钟 周 届 场 集 首 张 层 所 支 辆 艘 架 颗 项 款 队 英里 英尺 "
+        "厘米 毫米 升 毫升 公升 章 卷 册 代 世 岁 年 个月 多 余 万 亿 千 百 万人 亿人 光年 "
+        "千瓦 瓦 伏 赫兹 节 话 季 期 届 轮 局 分钟 位数 级 等 门 例 户 幅 篇 句 字 票 枚 "
+        "尊 株 棵 种 类 国 省 州 县 市 区 岛 城 間 间 栋 趟 遍 回 批 群 对 双 套"
+    ).split(),
+    key=len,
+    reverse=True,
+)
+_UNIT = "|".join(re.escape(u) for u in dict.fromkeys(_UNITS))
+_DATE = re.compile(
+    rf"(?:公元前?|西元前?)?{_NUM}(?:年代|世纪(?:{_NUM}年代)?|年(?:{_NUM}月(?:{_NUM}[日号]|初[{_CN}]{{1,2}})?)?)"
+    rf"|{_NUM}月(?:{_NUM}[日号]|初[{_CN}]{{1,2}})?|{_NUM}[日号]"
+)
+_TITLE = re.compile(r"《[^《》]{1,40}》")
+_QUOTE = re.compile(r"[“「『\"]([^“”「」『』\"]{1,30})[”」』\"]")
+_PUNCT = re.compile(r"[\s,，、。;；:：!！?？()（）\[\]【】“”「」『』\"'·]+")
+
+_PERSON = re.compile(r"谁|哪位|哪一位|何人|什么人|哪个人|哪些人|哪名|哪一名")
+_DATE_Q = re.compile(
+    r"哪一?年|哪一?天|何时|何年|何日|什么时候|什么时间|什么时期|几月|几号|几日|几时|"
+    r"哪个月|哪一?个?年代|哪个世纪|几世纪|哪个时期|什么年代|哪一?个?朝代|哪个时代|"
+    r"什么日子|哪个日期|哪一?日"
+)
+_PLACE_Q = re.compile(
+    r"哪里|哪儿|何处|何地|什么地方|哪个地方|哪一?个?国家|哪国|哪一?个?城市|哪座城市|"
+    r"哪一?个?省|哪一?个?地区|哪座|在哪|哪一?个?州|哪一?个?县|哪一?个?市|哪一?个?岛|"
+    r"什么国家|什么城市|什么地区"
+)
+_ORG_Q = re.compile(r"哪一?个?公司|哪一?家|哪一?个?组织|哪一?个?机构|哪一?所|哪一?个?大学|哪一?支")
+_TITLE_Q = re.compile(r"哪一?部|哪一?本|哪一?首|什么作品|什么歌|什么书|哪一?篇|什么电影|哪张专辑")
+_NUMBER_Q = re.compile(
+    rf"(多少|(?<![为是])几(?![乎何])|多大|多长|多高|多远|多重|多深|多宽|多久|第几)({_UNIT})?"
+)
+_WHAT_Q = re.compile(
+    r"什么|哪些|哪个|哪一?种|哪一?项|哪一?类|哪一|哪|何种|(?<![如为任])何(?![以况])"
+)
+
+_ORG_END = "局部厅署院校会社团队所司行馆台报厂处委党军"
+_STRIP = "的是了为在和与及而于由被将把对从向就也都并以其之这那该"
+_KINDS = ("date", "person", "place", "org", "title", "number")
+_POS_KIND = {
+    "nr": "person",
+    "nrt": "person",
+    "nrfg": "person",
+    "ns": "place",
+    "nt": "org",
+    "nz": "name",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Question:
+    kind: str
+    """One of _KINDS, or "what" (any phrase), or "" (no interrogative found)."""
+    wh: Span
+    """The interrogative phrase in the question."""
+    measure: str
+    """The measure word after 多少 / 几 (``number`` only)."""
+
+
+def analyse(question: str) -> _Question:
+    """The asked type of a normalised question, its interrogative and measure word."""
+    for kind, pattern in (
+        ("date", _DATE_Q),
+        ("person", _PERSON),
+        ("place", _PLACE_Q),
+        ("org", _ORG_Q),
+        ("title", _TITLE_Q),
+    ):
+        m = pattern.search(question)
+        if m:
+            return _Question(kind, m.span(), "")
+    m = _NUMBER_Q.search(question)
+    if m:
+        return _Question("number", m.span(), m.group(2) or "")
+    m = _WHAT_Q.search(question)
+    if m:
+        return _Question("what", m.span(), "")
+    return _Question("", (len(question), len(question)), "")
+
+
+def _mapped(text: str) -> tuple[str, list[int]]:
+    """The normalised text and, per normalised character, its original character."""
+    norm = normalize(text)
+    if len(norm) == len(text):
+        return norm, list(range(len(text)))
+    parts = [normalize(c) for c in text]
+    owner = [i for i, p in enumerate(parts) for _ in p]
+    return "".join(parts), owner
+
+
+def _occurrences(sentence: str, idf: Mapping[str, float]) -> list[tuple[int, int, float]]:
+    out = []
+    for term, weight in idf.items():
+        pos = sentence.find(term)
+        while pos >= 0:
+            out.append((pos, pos + len(term), weight))
+            pos = sentence.find(term, pos + 1)
+    return out
+
+
+def _typed(sentence: str, kind: str, measure: str) -> list[tuple[int, int, str]]:
+    """Candidate phrases of ``sentence``: ``(start, end, kind)``."""
+    out: list[tuple[int, int, str]] = []
+    for m in _DATE.finditer(sentence):
+        out.append((m.start(), m.end(), "date"))
+    unit = f"{re.escape(measure)}|{_UNIT}" if measure else _UNIT
+    for m in re.finditer(rf"(?:约|大约|近|超过|逾|共|达)?{_NUM}(?:多|余)?(?:{unit})?", sentence):
+        if m.end() - m.start() >= 1 and not any(s <= m.start() < e for s, e, _ in out):
+            out.append((m.start(), m.end(), "number"))
+    for m in _TITLE.finditer(sentence):
+        out.append((m.start(), m.end(), "title"))
+    for m in _QUOTE.finditer(sentence):
+        out.append((m.start(1), m.end(1), "quote"))
+    if kind in ("person", "place", "org", "what", "title"):
+        pos = 0
+        run: tuple[int, int, str] | None = None
+        for word, flag in pos_tag(sentence):
+            k = _POS_KIND.get(flag)
+            end = pos + len(word)
+            if k is not None and run is not None and run[2] == k and run[1] == pos:
+                run = (run[0], end, k)
+            elif (run is not None and run[2] == "person" and run[1] == pos and word == "·") or (
+                run is not None
+                and run[2] == "person"
+                and sentence[run[1] - 1] == "·"
+                and flag != "x"
+            ):
+                run = (run[0], end, "person")
+            elif (
+                run is not None
+                and run[2] in ("place", "org")
+                and run[1] == pos
+                and (k in ("place", "org") or (flag.startswith("n") and word[-1] in _ORG_END))
+            ):  # 武汉 + 铁路局, 香港 + 中文大学: one organisation
+                run = (run[0], end, "org")
+            else:
+                if run is not None:
+                    out.append(run)
+                run = (pos, end, k) if k is not None else None
+            pos = end
+        if run is not None:
+            out.append(run)
+    return out
+
+
+def _fits(cand_kind: str, kind: str) -> float:
+    if cand_kind == kind:
+        return 1.0
+    if kind == "place" and cand_kind in ("org", "name"):
+        return 0.5
+    if kind == "org" and cand_kind in ("place", "name"):
+        return 0.5
+    if kind == "person" and cand_kind == "name":
+        return 0.5
+    if kind == "title" and cand_kind in ("quote", "name"):
+        return 0.6
+    if kind == "number" and cand_kind == "date":
+        return 0.3
+    if kind == "what" and cand_kind in ("title", "quote", "name", "person", "place", "org"):
+        return 0.4
+    return 0.0
+
+
+def _anchors(question: str, wh: Span, sentence: str) -> tuple[int | None, int | None]:
+    """Where the question's context around the interrogative sits in ``sentence``.
+
+    ``(end of the longest tail of the words before it, start of the longest head of
+    the words after it)``, each ``None`` when no two-character piece of it occurs.
+    """
+    left = _PUNCT.sub("", question[: wh[0]])
+    right = _PUNCT.sub("", question[wh[1] :])
+    left_end: int | None = None
+    for n in range(min(len(left), 12), 1, -1):
+        pos = sentence.rfind(left[-n:])
+        if pos >= 0:
+            left_end = pos + n
+            break
+    right_start: int | None = None
+    start_from = left_end or 0
+    for skip in range(min(len(right), 8)):
+        piece = right[skip:]
+        for n in range(min(len(piece), 12), 1, -1):
+            pos = sentence.find(piece[:n], start_from)
+            if pos >= 0:
+                right_start = pos
+                break
+        if right_start is not None:
+            break
+    return left_end, right_start
+
+
+def _trim(sentence: str, start: int, end: int) -> Span:
+    while start < end and (
+        sentence[start] in _STRIP or not sentence[start].strip() or _PUNCT.match(sentence[start])
+    ):
+        start += 1
+    while end > start and (sentence[end - 1] in _STRIP or _PUNCT.match(sentence[end - 1])):
+        end -= 1
+    return start, end
+
+
+def _phrase(question: str, q: _Question, sentence: str, idf: Mapping[str, float]) -> Span | None:
+    """The answer phrase in ``sentence`` (offsets into it), or ``None``."""
+    if not q.kind:
+        return None
+    qflat = _PUNCT.sub("", question)
+    left_end, right_start = _anchors(question, q.wh, sentence)
+    occ = _occurrences(sentence, idf)
+    units = set(_UNITS) | {q.measure}
+    solid = [(s, e) for s, e, _ in occ if sentence[s:e] not in units]
+    best: Span | None = None
+    best_score = 0.0
+    for start, end, ckind in _typed(sentence, q.kind, q.measure):
+        fit = _fits(ckind, q.kind)
+        if fit <= 0:
+            continue
+        text = sentence[start:end]
+        if text in qflat or any(s < end and start < e for s, e in solid):
+            continue
+        score = fit
+        if left_end is not None and 0 <= start - left_end <= 6:
+            score += 0.6 - 0.05 * (start - left_end)
+        if right_start is not None and 0 <= right_start - end <= 6:
+            score += 0.6 - 0.05 * (right_start - end)
+        near = sum(w / (1 + min(abs(start - e), abs(s - end)) / 8) for s, e, w in occ)
+        score += 0.1 * near
+        if score > best_score:
+            best, best_score = (start, end), score
+    aligned = _aligned(sentence, left_end, right_start, qflat)
+    if (
+        q.kind == "what"
+        and aligned is not None
+        and left_end is not None
+        and right_start is not None
+    ):
+        return aligned  # the question's own words frame the answer
+    if best is not None and (q.kind != "what" or best_score >= 1.0):
+        return best
+    return aligned or best
+
+
+def _aligned(
+    sentence: str, left_end: int | None, right_start: int | None, qflat: str
+) -> Span | None:
+    """What lies between the question's context words in ``sentence``, trimmed."""
+    if left_end is None and right_start is None:
+        return None
+    if left_end is not None and right_start is not None and right_start > left_end:
+        start, end = left_end, right_start
+    elif left_end is not None:
+        start, end = left_end, len(sentence)
+        for stop in _PUNCT.finditer(sentence, left_end):
+            if sentence[left_end : stop.start()].strip(_STRIP):
+                end = stop.start()
+                break
+            left_end = stop.end()  # an empty clause, e.g. "（）": look past it
+        start = left_end
+    else:
+        assert right_start is not None
+        stop = None
+        for m in _PUNCT.finditer(sentence, 0, right_start):
+            stop = m
+        start, end = (stop.end() if stop else 0), right_start
+    start, end = _trim(sentence, start, end)
+    if 0 < end - start <= 30 and sentence[start:end] not in qflat:
+        return start, end
+    return None
+
+
+_WEIGHTS: dict[str, float] = {
+    "local": 1.0,  # how much a word found in fewer of the chunk's sentences counts more
+    "topic": 0.1,  # the weight left to words of the chunk's first sentence (its topic)
+    "bigram": 0.4,  # share of the question's character bigrams
+    "anchor": 0.4,  # share of the words around the interrogative held verbatim
+    "typed": 0.3,  # the sentence holds a phrase of the asked type
+    "shortlist": 3,  # how many leading sentences are checked for that phrase
+}
+"""How a sentence's score is made up (tuned on the tune half of CMRC and DRCD dev:
+``benchmarks/localise.py``)."""
+
+
+def _bigrams(text: str) -> set[str]:
+    flat = _PUNCT.sub("", text)
+    return {flat[i : i + 2] for i in range(len(flat) - 1)}
+
+
+def _sentence_scores(
+    question: str, q: _Question, sentences: Sequence[str], idf: Mapping[str, float]
+) -> list[float]:
+    """Per sentence: question words (rarer in the chunk count more), bigrams, context."""
+    n = len(sentences)
+    present = [{t for t in idf if t in s} for s in sentences]
+    spread = {t: sum(t in p for p in present) for t in idf}
+    denom = math.log(1 + n)
+    local = {t: (math.log(1 + n / spread[t]) / denom if spread[t] else 1.0) for t in idf}
+    weight = {t: idf[t] * (1 - _WEIGHTS["local"] + _WEIGHTS["local"] * local[t]) for t in idf}
+    if n > 1:  # the chunk's topic, named up front, is often left out where the answer is
+        head = sentences[0]
+        weight = {t: w * (_WEIGHTS["topic"] if t in head else 1.0) for t, w in weight.items()}
+    total = sum(idf.values()) or 1.0
+    qgrams = _bigrams(question[: q.wh[0]] + "|" + question[q.wh[1] :])
+    left = _PUNCT.sub("", question[: q.wh[0]])
+    right = _PUNCT.sub("", question[q.wh[1] :])
+    out = []
+    for sentence, terms in zip(sentences, present, strict=True):
+        score = sum(weight[t] for t in terms) / total
+        if qgrams:
+            score += _WEIGHTS["bigram"] * len(qgrams & _bigrams(sentence)) / len(qgrams)
+        score += _WEIGHTS["anchor"] * _context_match(left, right, sentence)
+        out.append(score)
+    return out
+
+
+def _context_match(left: str, right: str, sentence: str) -> float:
+    """Share of the words around the interrogative that ``sentence`` holds verbatim.
+
+    The longest tail of ``left`` (the question before the interrogative) and the
+    longest head of ``right`` (after it) found in the sentence, as a share of at most
+    eight characters each: a question written from the sentence keeps these.
+    """
+    got = 0
+    want = 0
+    for piece, tail in ((left[-8:], True), (right[:8], False)):
+        want += len(piece)
+        for n in range(len(piece), 1, -1):
+            if (piece[-n:] if tail else piece[:n]) in sentence:
+                got += n
+                break
+    return got / want if want else 0.0
+
+
+def locate(
+    question: str,
+    text: str,
+    idf: Mapping[str, float],
+    *,
+    sentence_scores: Sequence[float] | None = None,
+) -> tuple[Span, Span | None]:
+    """``(highlight span, answer span or None)`` in the original ``text``.
+
+    ``question`` is normalised (:func:`newsqa.index.normalize`); ``idf`` maps the
+    question's distinct normalised tokens to their IDF, as for
+    :func:`~newsqa.retrieval._scoring.best_sentence`. The highlight is one sentence of
+    ``text`` (a text without sentence ends is one sentence), stripped of surrounding
+    whitespace; the answer span, when the question asks for something the sentence
+    holds, lies inside it. ``sentence_scores``, one per sentence of
+    :func:`newsqa.index.split_sentences` of ``text``, are added to the sentence scores.
+    """
+    if not text.strip():
+        return (0, 0), None
+    norm, owner = _mapped(text)
+    inv = [0] * (len(text) + 1)
+    j = len(norm)
+    for i in range(len(text), -1, -1):
+        while j > 0 and owner[j - 1] >= i:
+            j -= 1
+        inv[i] = j
+    spans = split_sentences(text) or [(0, len(text))]
+    q = analyse(question)
+    sentences = [norm[inv[start] : inv[end]] for start, end in spans]
+    scores = _sentence_scores(question, q, sentences, idf)
+    if sentence_scores is not None:
+        scores = [
+            s + (sentence_scores[i] if i < len(sentence_scores) else 0.0)
+            for i, s in enumerate(scores)
+        ]
+    if q.kind in _KINDS and _WEIGHTS["typed"]:
+        qflat = _PUNCT.sub("", question)
+        for i in sorted(range(len(scores)), key=lambda i: -scores[i])[: int(_WEIGHTS["shortlist"])]:
+            if any(
+                _fits(k, q.kind) >= 1.0 and sentences[i][a:b] not in qflat
+                for a, b, k in _typed(sentences[i], q.kind, q.measure)
+            ):
+                scores[i] += _WEIGHTS["typed"]
+    best_i = max(range(len(spans)), key=lambda i: (scores[i], -i))
+    start, end = spans[best_i]
+    sentence = sentences[best_i]
+    answer: Span | None = None
+    found = _phrase(question, q, sentence, idf)
+    if found is not None:
+        a, b = found
+        at = inv[start]
+        answer = (owner[at + a], owner[at + b - 1] + 1)
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end), answer

@@ -1,0 +1,55 @@
+"""The learned models' inputs: question types and the shapes of the feature rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from newsqa.retrieval._features import (
+    CANDIDATE,
+    QUESTION,
+    VERDICT,
+    candidate_features,
+    focus_words,
+    question_features,
+    ranking_matrix,
+    verdict_features,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "tokens", "focus"),
+    [
+        ("协会有多少名监事", ["协会", "监事"], ["监事"]),
+        ("妇联主席叫什么名字", ["妇联", "主席", "名字"], ["主席", "名字"]),
+        ("工作理念是什么", ["工作理念"], ["工作理念"]),
+        ("介绍一下冠县妇联", ["冠县", "妇联"], []),
+    ],
+)
+def test_focus_words_sit_beside_the_interrogative(
+    question: str, tokens: list[str], focus: list[str]
+) -> None:
+    assert focus_words(question, dict.fromkeys(tokens, 1.0)) == focus
+
+
+def test_feature_rows_have_the_declared_columns() -> None:
+    idf = {"妇联": 2.0, "主席": 5.0}
+    dense = np.array([0.9, 0.8, 0.7])
+    lexical = np.array([3.0, 0.0, 1.0])
+    head = np.array([2, 0])
+    q = question_features("妇联主席是谁", idf, dense, lexical)
+    c = candidate_features(idf, dense, lexical, head, ["标题", "妇联"], ["妇联主席", "无关"])
+    assert q.shape == (len(QUESTION),) and c.shape == (2, len(CANDIDATE))
+    col = dict(zip(CANDIDATE, c[0], strict=True))
+    assert col["dense"] == pytest.approx(0.7) and col["dense_gap"] == pytest.approx(-0.2)
+    assert col["cov"] == pytest.approx(1.0)  # both words in title + text
+    assert dict(zip(CANDIDATE, c[1], strict=True))["lex_rr"] == pytest.approx(1.0)  # BM25 best
+    m = ranking_matrix(q, c)
+    assert m.shape == (2, len(CANDIDATE) * len(QUESTION))
+    scores = np.array([2.0, 1.0])
+    v = verdict_features("妇联主席是谁", idf, scores, q, c[0], dense, "标题", "妇联", False)
+    assert v.shape == (len(VERDICT),)
+    row = dict(zip(VERDICT, v, strict=True))
+    assert row["missing_max"] == pytest.approx(1.0)  # 主席, the rarest word, is missing
+    assert row["typed"] == 1.0 and row["type_found"] == 0.0
+    assert row["focus_missing"] == pytest.approx(1.0)  # and it is what the question asks about

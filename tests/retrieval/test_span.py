@@ -1,0 +1,97 @@
+"""The answer locator: which sentence to highlight and which phrase to mark."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsqa.index import normalize, tokenize
+from newsqa.retrieval._span import locate
+
+BRIDGE = "这座大桥位于江边。大桥全长1200米，于2001年建成通车。桥上每天通行车辆很多。"
+
+
+def _ask(question: str, text: str) -> tuple[str, str | None]:
+    qnorm = normalize(question)
+    idf = {t: 3.0 for t in tokenize(qnorm, normalized=True)}
+    (start, end), answer = locate(qnorm, text, idf)
+    return text[start:end], (text[answer[0] : answer[1]] if answer else None)
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "highlight", "answer"),
+    [
+        ("这座大桥全长多少米？", BRIDGE, "大桥全长1200米，于2001年建成通车。", "1200米"),
+        ("这座大桥是哪一年建成的？", BRIDGE, "大桥全长1200米，于2001年建成通车。", "2001年"),
+        (
+            "这部小说的作者是谁？",
+            "这部小说很受欢迎。这部小说的作者是鲁迅，写于上海。",
+            None,
+            "鲁迅",
+        ),
+        (
+            "阿里巴巴总部位于哪里？",
+            "阿里巴巴是一家公司。阿里巴巴总部位于杭州，员工众多。",
+            None,
+            "杭州",
+        ),
+        ("他写了哪部作品？", "他是一位作家。他写了《呐喊》这部作品，影响很大。", None, "《呐喊》"),
+        ("公司有几名员工？", "公司成立很早。公司现有三百名员工，分布各地。", None, "三百名"),
+    ],
+)
+def test_each_question_type_marks_its_phrase(
+    question: str, text: str, highlight: str | None, answer: str
+) -> None:
+    got_highlight, got_answer = _ask(question, text)
+    assert got_answer == answer
+    assert answer in got_highlight
+    if highlight is not None:
+        assert got_highlight == highlight
+
+
+def test_traditional_full_width_text_is_indexed_in_the_original() -> None:
+    text = "這座大橋位於江邊。大橋全長１２００米，於２００１年建成通車。"
+    highlight, answer = _ask("这座大桥全长多少米？", text)
+    assert highlight == "大橋全長１２００米，於２００１年建成通車。"
+    assert answer == "１２００米"
+
+
+def test_characters_that_normalise_longer_keep_offsets_right() -> None:
+    # NFKC turns "㈱" into "(株)" and "①" into "1": offsets must still index the original
+    text = "㈱公司成立很早①。这座大桥全长1200米，于2001年建成通车。"
+    highlight, answer = _ask("这座大桥全长多少米？", text)
+    assert highlight == "这座大桥全长1200米，于2001年建成通车。"
+    assert answer == "1200米"
+
+
+def test_no_interrogative_marks_no_phrase() -> None:
+    highlight, answer = _ask("这座大桥通车", BRIDGE)
+    assert answer is None
+    assert highlight == "大桥全长1200米，于2001年建成通车。"
+
+
+def test_the_phrase_never_repeats_the_question() -> None:
+    text = "大桥全长1200米，宽30米。"
+    _, answer = _ask("全长1200米的大桥宽多少米？", text)
+    assert answer == "30米"
+
+
+def test_sentence_scores_can_overrule() -> None:
+    qnorm = normalize("这座大桥全长多少米？")
+    idf = {t: 3.0 for t in tokenize(qnorm, normalized=True)}
+    (start, end), _ = locate(qnorm, BRIDGE, idf, sentence_scores=[0.0, 0.0, 10.0])
+    assert BRIDGE[start:end] == "桥上每天通行车辆很多。"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "没有句号的一段话"])
+def test_degenerate_text(text: str) -> None:
+    (start, end), answer = locate("谁", text, {})
+    assert 0 <= start <= end <= len(text)
+    assert text[start:end] == text.strip()
+    assert answer is None or start <= answer[0] < answer[1] <= end
+
+
+def test_whitespace_around_the_sentence_is_stripped() -> None:
+    text = "  大桥全长1200米。\n  桥上车辆很多。  "
+    highlight, answer = _ask("大桥全长多少米？", text)
+    assert highlight == "大桥全长1200米。"
+    assert answer == "1200米"
