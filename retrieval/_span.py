@@ -184,7 +184,19 @@ def _typed(sentence: str, kind: str, measure: str) -> list[tuple[int, int, str]]
             pos = end
         if run is not None:
             out.append(run)
-    return out
+    return [_whole_name(sentence, c) for c in out]
+
+
+def _whole_name(sentence: str, cand: tuple[int, int, str]) -> tuple[int, int, str]:
+    """A lone surname (the dictionary split "潘月娥" into 潘 / 月 / 娥) completed by
+    jieba's guess for unknown words, run on the few characters after it only."""
+    start, end, kind = cand
+    if kind != "person" or end - start != 1:
+        return cand
+    words = pos_tag(sentence[start : start + 4], hmm=True)
+    if words and words[0][1].startswith("nr") and 2 <= len(words[0][0]) <= 3:
+        return start, start + len(words[0][0]), kind
+    return cand
 
 
 def _fits(cand_kind: str, kind: str) -> float:
@@ -259,8 +271,10 @@ def _phrase(question: str, q: _Question, sentence: str, idf: Mapping[str, float]
         if fit <= 0:
             continue
         text = sentence[start:end]
-        if text in qflat or any(s < end and start < e for s, e in solid):
-            continue
+        if text in qflat:
+            continue  # the question's own words are not its answer...
+        if ckind != "person" and any(s < end and start < e for s, e in solid):
+            continue  # ...nor is a phrase built on them (a name may share a part: 潘月娥)
         score = fit
         if left_end is not None and 0 <= start - left_end <= 6:
             score += 0.6 - 0.05 * (start - left_end)

@@ -36,6 +36,12 @@ def _ask(question: str, text: str) -> tuple[str, str | None]:
         ),
         ("他写了哪部作品？", "他是一位作家。他写了《呐喊》这部作品，影响很大。", None, "《呐喊》"),
         ("公司有几名员工？", "公司成立很早。公司现有三百名员工，分布各地。", None, "三百名"),
+        (  # a name the dictionary splits (潘 / 月 / 娥), sharing a part with the question
+            "月娥竹艺工坊是谁创办的？",
+            "镇上很忙碌。工坊创办人潘月娥正手把手地教学员编织。",
+            None,
+            "潘月娥",
+        ),
     ],
 )
 def test_each_question_type_marks_its_phrase(
