@@ -57,8 +57,7 @@ from newsqa.index import Chunk, Config, content_chars, normalize, tokenize
 from newsqa.retrieval import Retriever
 from newsqa.retrieval._features import DEFINITION, VERDICT, verdict_features
 from newsqa.retrieval._models import Models
-from newsqa.retrieval._retriever import _idf, _signals
-from newsqa.retrieval._scoring import fuse
+from newsqa.retrieval._retriever import _fused_order, _idf, _signals
 from newsqa.retrieval._span import locate
 
 FloatArray = npt.NDArray[np.float64]
@@ -141,8 +140,7 @@ def collect(
         chunks = [c for c, k in zip(chunks, keep, strict=True) if k]
     if not len(rows):
         return None
-    fused = fuse(dense, lexical, cfg.dense_weight).astype(np.float64)
-    head = np.lexsort((rows, -fused))[: cfg.rerank_depth]
+    head = _fused_order(rows, dense, lexical, cfg.dense_weight)[1][: cfg.rerank_depth]
     head_chunks = [chunks[i] for i in head]
     if remove_gold or absent:
         labels = np.zeros(len(head), dtype=bool)

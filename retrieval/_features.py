@@ -185,7 +185,7 @@ def candidate_features(
         _reciprocal_ranks(lexical)[head],
         np.array([coverage(idf, t + x) for t, x in zip(titles, texts, strict=True)]),
         np.array([coverage(idf, t) for t in titles]),
-        np.array([proximity(x, idf) for x in texts]),
+        np.array([proximity(x, idf, normalized=True) for x in texts]),
     ]
     return np.stack(cols, axis=1)
 

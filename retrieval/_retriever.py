@@ -3,12 +3,13 @@
 A question is normalised like the corpus (NFKC, Traditional to Simplified, lower
 case), embedded for the dense ranker and tokenised for BM25. The two candidate lists
 are fused by a weighted sum of their min-max normalised scores (every candidate gets
-both scores, so nothing is lost when it is missing from one list), ranked, and turned
-into :class:`~newsqa.retrieval.Hit` objects quoting the original paragraph with its best
-sentence. Confidence is decided from the top hit: how much of the question's
-(IDF-weighted) wording it contains, and how close it is in meaning. The arithmetic
-itself lives in :mod:`._scoring`; this module owns the served reader (reload, close)
-and the assembly of answers.
+both scores, so nothing is lost when it is missing from one list); the best fused
+candidates (the head) are rescored by the learned ranking (:mod:`._features`,
+:mod:`._models`) or the fixed proximity bonus, and turned into
+:class:`~newsqa.retrieval.Hit` objects quoting the original paragraph with the sentence
+and phrase that answer (:mod:`._span`). Confidence is the learned verdict's probability
+that the top hit answers (or the word-coverage rules). This module owns the served
+reader (reload, close), the candidates and the assembly of answers.
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ class _Top:
     """The top candidate's :func:`candidate_features` row."""
     dense: FloatArray
     """Every candidate's cosine."""
+    title: str
+    text: str
+    """The top candidate's normalised title and text."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,9 @@ class _Signals:
     question: FloatArray
     candidates: FloatArray
     matrix: FloatArray
+    titles: list[str]
+    texts: list[str]
+    """The head's normalised titles and texts."""
 
 
 class _Served:
@@ -329,19 +336,29 @@ class Retriever:
             rows, dense, lexical = rows[keep], dense[keep], lexical[keep]
             if not len(rows):
                 return _Ranking([], None)
-        fused, head, head_chunks, signals, score = self._score_head(
-            reader, qnorm, idf, rows, dense, lexical, k, prior
+        cfg = self._config.retrieval
+        fused, order = _fused_order(rows, dense, lexical, cfg.dense_weight)
+        depth = max(cfg.rerank_depth, k)
+        head, tail = order[:depth], order[depth:]  # the rest follows in fused order
+        head_chunks, signals, score = self._score_head(
+            reader, qnorm, idf, rows, dense, lexical, fused, head, prior
         )
-        order = np.lexsort((rows[head], -score))
+        rescored = np.lexsort((rows[head], -score))
         ranked = [
             (_Scored(int(rows[head[i]]), float(score[i]), float(dense[head[i]])), head_chunks[i])
-            for i in order
+            for i in rescored
         ]
         top = None
-        if signals is not None and len(order):
-            top = _Top(score[order], signals.question, signals.candidates[order[0]], dense)
-        # then the rest, in fused order, as far as needed for k (distinct) hits
-        tail = np.lexsort((rows, -fused))[len(head) :]
+        if signals is not None and len(rescored):
+            best = rescored[0]
+            top = _Top(
+                score[rescored],
+                signals.question,
+                signals.candidates[best],
+                dense,
+                signals.titles[best],
+                signals.texts[best],
+            )
         if _enough(ranked, k, distinct_articles) or not len(tail):
             return _Ranking(_take(ranked, k, distinct_articles), top)
         tail_chunks = reader.chunks(rows[tail].tolist())
@@ -375,31 +392,26 @@ class Retriever:
         rows: Keys,
         dense: FloatArray,
         lexical: FloatArray,
-        k: int,
+        fused: FloatArray,
+        head: npt.NDArray[np.intp],
         prior: Mapping[str, float] | None,
-    ) -> tuple[FloatArray, npt.NDArray[np.intp], list[Chunk], _Signals | None, FloatArray]:
-        """Fuse, take the head (``retrieval.rerank_depth`` best fused) and score it.
+    ) -> tuple[list[Chunk], _Signals | None, FloatArray]:
+        """Score the head (``head`` indexes the candidates) by the configured ranking.
 
-        Returns ``(fused, head, head chunks, learned signals or None, head scores)``.
+        Returns ``(head chunks, the learned signals or None, head scores)``.
         """
         cfg = self._config.retrieval
-        fused = fuse(dense, lexical, cfg.dense_weight).astype(np.float64)
-        head = np.lexsort((rows, -fused))[: max(cfg.rerank_depth, k)]
         head_chunks = reader.chunks(rows[head].tolist())
         bonus = np.zeros(len(head))
         if prior:
             bonus = np.array([prior.get(c.article_id, 0.0) for c in head_chunks])
-        signals = None
         if cfg.ranking == "learned":
             signals = _signals(qnorm, idf, dense, lexical, head, head_chunks)
-            score = load_models().rank_scores(signals.matrix) + bonus
-        else:
-            score = fused[head] + bonus
-            if cfg.proximity_weight > 0 and idf:
-                score += cfg.proximity_weight * np.array(
-                    [proximity(c.text, idf) for c in head_chunks]
-                )
-        return fused, head, head_chunks, signals, score
+            return head_chunks, signals, load_models().rank_scores(signals.matrix) + bonus
+        score = fused[head] + bonus
+        if cfg.proximity_weight > 0 and idf:
+            score += cfg.proximity_weight * np.array([proximity(c.text, idf) for c in head_chunks])
+        return head_chunks, None, score
 
     # -- answer assembly -------------------------------------------------------------
 
@@ -443,8 +455,8 @@ class Retriever:
             top.question,
             top.candidate,
             top.dense,
-            normalize(hits[0].title),
-            normalize(hits[0].text),
+            top.title,
+            top.text,
             type_found,
         )
         confidence = load_models().confidence(features)
@@ -493,7 +505,15 @@ def _signals(
     titles = [normalize(c.title) for c in chunks]
     texts = [normalize(c.text) for c in chunks]
     candidates = candidate_features(idf, dense, lexical, head, titles, texts)
-    return _Signals(question, candidates, ranking_matrix(question, candidates))
+    return _Signals(question, candidates, ranking_matrix(question, candidates), titles, texts)
+
+
+def _fused_order(
+    rows: Keys, dense: FloatArray, lexical: FloatArray, dense_weight: float
+) -> tuple[FloatArray, npt.NDArray[np.intp]]:
+    """The fused score of each candidate, and the candidates best first (ties: by row)."""
+    fused = fuse(dense, lexical, dense_weight).astype(np.float64)
+    return fused, np.lexsort((rows, -fused))
 
 
 def _enough(ranked: list[tuple[_Scored, Chunk]], k: int, distinct: bool) -> bool:

@@ -10,7 +10,9 @@ served :class:`~newsqa.retrieval.Retriever` and the fusion benchmark
   question's words close together in one sentence;
 * :func:`coverage`: the IDF-weighted share of the question's words a text contains
   (the confidence verdict);
-* :func:`best_sentence`: the span of the sentence quoted as a hit's highlight.
+* :func:`best_sentence`: the earlier highlight rule, the sentence sharing the most
+  question words (now the baseline of ``benchmarks/localise.py``; hits use
+  :func:`~._span.locate`).
 
 ``idf`` / ``weights`` arguments map each distinct, normalised question token to its
 inverse document frequency in the served index.
@@ -66,18 +68,18 @@ def coverage(weights: Mapping[str, float], text: str) -> float:
     return sum(w for t, w in weights.items() if t in text) / total
 
 
-def proximity(text: str, idf: Mapping[str, float]) -> float:
+def proximity(text: str, idf: Mapping[str, float], *, normalized: bool = False) -> float:
     """How much of the question one sentence of ``text`` holds, and how close together.
 
     Per sentence: the IDF-weighted share of the question's words it contains, times
     ``shortest possible span / shortest window holding one of each`` (1 when those
     words stand side by side). The chunk scores as its best sentence, in ``[0, 1]``.
-    ``text`` is normalised here.
+    ``text`` is normalised here unless the caller says it already is.
     """
     total = sum(idf.values())
     if total <= 0:
         return 0.0
-    norm = normalize(text)
+    norm = text if normalized else normalize(text)
     best = 0.0
     for start, end in split_sentences(norm):
         share, span = window(norm[start:end], idf)
