@@ -9,7 +9,8 @@ records the digest it was trained against, and a test fails when they differ (re
 * :func:`question_features`: what the question is like (length, rarity of its words,
   its type, how well the two rankers agree on it);
 * :func:`candidate_features`: per candidate chunk (dense cosine, BM25, ranks, coverage
-  of the question's IDF-weighted words in title and text, proximity);
+  of the question's IDF-weighted words in title and text, proximity, and the share of
+  the question's character bigrams it holds, :func:`question_bigrams`);
 * :func:`ranking_matrix`: candidate x question features, the query-adaptive input
   of the ranking model (each candidate weight depends on the question);
 * :func:`verdict_features`: the top hit against the question (how it won, which
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -30,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._scoring import coverage, minmax, proximity
-from ._span import analyse
+from ._span import _PUNCT, analyse
 
 __all__ = [
     "CANDIDATE",
@@ -39,6 +41,7 @@ __all__ = [
     "VERDICT",
     "candidate_features",
     "focus_words",
+    "question_bigrams",
     "question_features",
     "ranking_matrix",
     "verdict_features",
@@ -48,6 +51,8 @@ FloatArray = npt.NDArray[np.float64]
 
 _TYPED = frozenset({"person", "number", "date", "place", "org", "title"})
 """Question kinds (:func:`~._span.analyse`) that ask for a phrase of a type."""
+
+_INTERROGATIVE = re.compile(r"什么|哪里|哪个|哪些|哪|谁|多少|几|怎么|如何|为什么|是否|吗|呢")
 
 _SKIP_AFTER = "名个位家次年岁种项条只件所场届批期座户元倍的是"
 _COPULA = "是叫为"
@@ -66,6 +71,7 @@ CANDIDATE = (
     "cov",
     "cov_title",
     "prox",
+    "bigram",
 )
 """Candidate features (:func:`candidate_features`), in the order of their columns."""
 
@@ -156,7 +162,19 @@ def _reciprocal_ranks(scores: FloatArray) -> FloatArray:
     return rr
 
 
+def question_bigrams(question: str) -> frozenset[str]:
+    """The character bigrams of a normalised question, none across its interrogatives.
+
+    Words jieba cuts differently in a colloquial question and in the paragraph
+    ("怎么办理护照" / "护照办理") still share their characters: the share of these
+    bigrams a chunk holds is the ``bigram`` candidate feature.
+    """
+    flat = _PUNCT.sub("", _INTERROGATIVE.sub("|", question))
+    return frozenset(g for g in (flat[i : i + 2] for i in range(len(flat) - 1)) if "|" not in g)
+
+
 def candidate_features(
+    question: str,
     idf: Mapping[str, float],
     dense: FloatArray,
     lexical: FloatArray,
@@ -166,15 +184,17 @@ def candidate_features(
 ) -> FloatArray:
     """The :data:`CANDIDATE` features of the candidates ``head``, one row each.
 
-    ``dense`` and ``lexical`` score every candidate (the score features are relative to
-    all of them); ``head`` indexes the candidates to describe, and ``titles`` / ``texts``
-    are their normalised titles and texts, in the order of ``head``.
+    ``question`` is the normalised question; ``dense`` and ``lexical`` score every
+    candidate (the score features are relative to all of them); ``head`` indexes the
+    candidates to describe, and ``titles`` / ``texts`` are their normalised titles and
+    texts, in the order of ``head``.
     """
     dense = dense.astype(np.float64)
     lexical = lexical.astype(np.float64)
     if len(head) == 0:
         return np.zeros((0, len(CANDIDATE)), dtype=np.float64)
     lex_max = float(lexical.max())
+    grams = question_bigrams(question)
     cols = [
         dense[head],
         dense[head] - float(dense.max()),
@@ -186,8 +206,13 @@ def candidate_features(
         np.array([coverage(idf, t + x) for t, x in zip(titles, texts, strict=True)]),
         np.array([coverage(idf, t) for t in titles]),
         np.array([proximity(x, idf, normalized=True) for x in texts]),
+        np.array([_share(grams, t + x) for t, x in zip(titles, texts, strict=True)]),
     ]
     return np.stack(cols, axis=1)
+
+
+def _share(grams: frozenset[str], text: str) -> float:
+    return sum(g in text for g in grams) / len(grams) if grams else 0.0
 
 
 def ranking_matrix(question: FloatArray, candidates: FloatArray) -> FloatArray:

@@ -504,7 +504,7 @@ def _signals(
     question = question_features(qnorm, idf, dense, lexical)
     titles = [normalize(c.title) for c in chunks]
     texts = [normalize(c.text) for c in chunks]
-    candidates = candidate_features(idf, dense, lexical, head, titles, texts)
+    candidates = candidate_features(qnorm, idf, dense, lexical, head, titles, texts)
     return _Signals(question, candidates, ranking_matrix(question, candidates), titles, texts)
 
 

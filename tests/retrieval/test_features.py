@@ -11,6 +11,7 @@ from newsqa.retrieval._features import (
     VERDICT,
     candidate_features,
     focus_words,
+    question_bigrams,
     question_features,
     ranking_matrix,
     verdict_features,
@@ -38,12 +39,17 @@ def test_feature_rows_have_the_declared_columns() -> None:
     lexical = np.array([3.0, 0.0, 1.0])
     head = np.array([2, 0])
     q = question_features("妇联主席是谁", idf, dense, lexical)
-    c = candidate_features(idf, dense, lexical, head, ["标题", "妇联"], ["妇联主席", "无关"])
+    c = candidate_features(
+        "妇联主席是谁", idf, dense, lexical, head, ["标题", "妇联"], ["妇联主席", "无关"]
+    )
     assert q.shape == (len(QUESTION),) and c.shape == (2, len(CANDIDATE))
     col = dict(zip(CANDIDATE, c[0], strict=True))
     assert col["dense"] == pytest.approx(0.7) and col["dense_gap"] == pytest.approx(-0.2)
     assert col["cov"] == pytest.approx(1.0)  # both words in title + text
     assert dict(zip(CANDIDATE, c[1], strict=True))["lex_rr"] == pytest.approx(1.0)  # BM25 best
+    # bigrams 妇联 联主 主席 席是 (谁 is the interrogative): three in the first, one in the second
+    assert col["bigram"] == pytest.approx(0.75)
+    assert dict(zip(CANDIDATE, c[1], strict=True))["bigram"] == pytest.approx(0.25)
     m = ranking_matrix(q, c)
     assert m.shape == (2, len(CANDIDATE) * len(QUESTION))
     scores = np.array([2.0, 1.0])
@@ -53,3 +59,15 @@ def test_feature_rows_have_the_declared_columns() -> None:
     assert row["missing_max"] == pytest.approx(1.0)  # 主席, the rarest word, is missing
     assert row["typed"] == 1.0 and row["type_found"] == 0.0
     assert row["focus_missing"] == pytest.approx(1.0)  # and it is what the question asks about
+
+
+@pytest.mark.parametrize(
+    ("question", "grams"),
+    [
+        ("妇联主席是谁", {"妇联", "联主", "主席", "席是"}),
+        ("护照怎么办理？", {"护照", "办理"}),  # none across the interrogative
+        ("谁？", set()),
+    ],
+)
+def test_question_bigrams_skip_interrogatives(question: str, grams: set[str]) -> None:
+    assert question_bigrams(question) == grams
