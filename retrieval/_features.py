@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._scoring import coverage, minmax, proximity
-from ._span import _PUNCT, analyse
+from ._span import _bigrams, analyse
 
 __all__ = [
     "CANDIDATE",
@@ -169,8 +169,7 @@ def question_bigrams(question: str) -> frozenset[str]:
     ("怎么办理护照" / "护照办理") still share their characters: the share of these
     bigrams a chunk holds is the ``bigram`` candidate feature.
     """
-    flat = _PUNCT.sub("", _INTERROGATIVE.sub("|", question))
-    return frozenset(g for g in (flat[i : i + 2] for i in range(len(flat) - 1)) if "|" not in g)
+    return frozenset(g for g in _bigrams(_INTERROGATIVE.sub("|", question)) if "|" not in g)
 
 
 def candidate_features(
