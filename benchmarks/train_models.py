@@ -28,7 +28,8 @@ only reported (``--heldout``), never fitted. The shipped file came from::
         --page page=benchmarks/data/page_questions.jsonl \\
         --page seed=../shared/eval/seed_dev.jsonl \\
         --absent benchmarks/data/absent.jsonl --heldout --cache /tmp/big/raws.pkl \\
-        --boost page=4 --boost absent-near_miss=4 --out retrieval/models.json
+        --boost page=4 --boost absent-near_miss=4 --boost absent-out_of_archive=2 \\
+        --out retrieval/models.json
 
 (``--cache`` keeps the collected candidates: a second run with other options fits in
 a minute without the index.) It prints R@1 within the head per set and split, and the

@@ -7,15 +7,18 @@ served with. :data:`DEFINITION` is a digest of this module's source: a shipped m
 records the digest it was trained against, and a test fails when they differ (retrain).
 
 * :func:`question_features`: what the question is like (length, rarity of its words,
-  its type, how well the two rankers agree on it);
+  its asked type, how well the two rankers agree on it);
 * :func:`candidate_features`: per candidate chunk (dense cosine, BM25, ranks, coverage
   of the question's IDF-weighted words in title and text, proximity, and the share of
   the question's character bigrams it holds, :func:`question_bigrams`);
-* :func:`ranking_matrix`: candidate x question features, the query-adaptive input
-  of the ranking model (each candidate weight depends on the question);
+* :func:`ranking_matrix`: candidate terms (:data:`TERMS`: the features, some
+  products of two, their squares) x question features, the query-adaptive input of
+  the ranking model (each candidate weight depends on the question);
 * :func:`verdict_features`: the top hit against the question (how it won, which
-  question words it lacks, whether it lacks the word the question asks about
-  (:func:`focus_words`), whether it holds a phrase of the asked type).
+  question words it lacks, whether it holds a phrase of the asked type, a number with
+  the asked measure word (:func:`~._span.measure_missing`), and how well it fills the
+  asked slot next to the question's own words (:func:`~._span.slot_score`): the right
+  article without the asked fact, a near miss, fills it badly).
 
 ``idf`` arguments map each distinct, normalised question token to its IDF.
 """
@@ -32,15 +35,15 @@ import numpy as np
 import numpy.typing as npt
 
 from ._scoring import coverage, minmax, proximity
-from ._span import _bigrams, analyse
+from ._span import _bigrams, analyse, measure_missing, slot_score
 
 __all__ = [
     "CANDIDATE",
     "DEFINITION",
     "QUESTION",
+    "TERMS",
     "VERDICT",
     "candidate_features",
-    "focus_words",
     "question_bigrams",
     "question_features",
     "ranking_matrix",
@@ -54,10 +57,11 @@ _TYPED = frozenset({"person", "number", "date", "place", "org", "title"})
 
 _INTERROGATIVE = re.compile(r"什么|哪里|哪个|哪些|哪|谁|多少|几|怎么|如何|为什么|是否|吗|呢")
 
-_SKIP_AFTER = "名个位家次年岁种项条只件所场届批期座户元倍的是"
-_COPULA = "是叫为"
 
-QUESTION = ("bias", "qlen", "idf_mean", "agree", "dense_top")
+_ASKS = ("person", "number", "date", "place", "what")
+"""Asked types (:func:`~._span.analyse`) with a column of their own in :data:`QUESTION`."""
+
+QUESTION = ("bias", "qlen", "idf_mean", "agree", "dense_top", *(f"ask_{k}" for k in _ASKS))
 """Question features (:func:`question_features`), in the order of their columns."""
 
 CANDIDATE = (
@@ -75,6 +79,22 @@ CANDIDATE = (
 )
 """Candidate features (:func:`candidate_features`), in the order of their columns."""
 
+_PAIRS = (
+    ("dense_mm", "lex_mm"),
+    ("dense", "cov"),
+    ("lex_mm", "cov"),
+    ("bigram", "dense_mm"),
+    ("bigram", "lex_mm"),
+    ("prox", "cov"),
+    ("dense_rr", "lex_rr"),
+    ("cov_title", "dense_mm"),
+)
+TERMS = CANDIDATE + tuple(f"{a}*{b}" for a, b in _PAIRS) + tuple(f"{c}^2" for c in CANDIDATE)
+"""The ranking's candidate terms (:func:`ranking_matrix`): each candidate feature, the
+products of the pairs that work together (a chunk both rankers like, a close match that
+also covers the question), and each feature squared."""
+_PAIR_COLS = tuple((CANDIDATE.index(a), CANDIDATE.index(b)) for a, b in _PAIRS)
+
 VERDICT = (
     "bias",
     "top_p",
@@ -88,43 +108,15 @@ VERDICT = (
     "missing_share",
     "typed",
     "type_found",
-    "focus_missing",
     "qlen",
     "agree",
+    "measure_missing",
+    "slot",
 )
 """Verdict features (:func:`verdict_features`), in the order of their columns."""
 
 DEFINITION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 """Digest of this module: a trained model is stale when it records another one."""
-
-
-def focus_words(question: str, idf: Mapping[str, float]) -> list[str]:
-    """The question's words right beside its interrogative: what it asks about.
-
-    "协会有多少名监事" -> ``监事``; "妇联主席叫什么名字" -> ``主席``; "工作理念是什么" ->
-    ``工作理念``. Measure words and particles next to the interrogative are skipped.
-    """
-    q = analyse(question)
-    if not q.kind:
-        return []
-    start, end = q.wh
-    skip = _SKIP_AFTER if q.kind == "number" else "的是"
-    while end < len(question) and question[end] in skip:
-        end += 1
-    # the word before counts when a copula links it ("主席叫什么") or nothing follows
-    if start > 0 and question[start - 1] in _COPULA:
-        start -= 1
-    elif end < len(question.rstrip("？?。! ")):
-        start = -1
-    found = []
-    for token in idf:
-        at = question.find(token)
-        while at >= 0:
-            if at == end or at + len(token) == start:
-                found.append(token)
-                break
-            at = question.find(token, at + 1)
-    return found
 
 
 def question_features(
@@ -148,8 +140,10 @@ def question_features(
         agree, dense_top = 0.0, 0.0
     weights = list(idf.values())
     idf_mean = sum(weights) / len(weights) if weights else 0.0
+    kind = analyse(question).kind
     return np.array(
-        [1.0, math.log1p(len(question)) / 4.0, idf_mean / 10.0, agree, dense_top],
+        [1.0, math.log1p(len(question)) / 4.0, idf_mean / 10.0, agree, dense_top]
+        + [1.0 if kind == k else 0.0 for k in _ASKS],
         dtype=np.float64,
     )
 
@@ -215,12 +209,21 @@ def _share(grams: frozenset[str], text: str) -> float:
 
 
 def ranking_matrix(question: FloatArray, candidates: FloatArray) -> FloatArray:
-    """Each candidate's features times each question feature, flattened per row.
+    """Each candidate's :data:`TERMS` times each question feature, flattened per row.
 
-    A linear model over this matrix weighs every candidate signal by a linear function
-    of the question's features: the weighting adapts to the question.
+    A linear model over this matrix weighs every candidate term by a linear function
+    of the question's features (its length, rarity, asked type, ...): the weighting
+    adapts to the question.
     """
-    return (candidates[:, :, None] * question[None, None, :]).reshape(len(candidates), -1)
+    terms = np.concatenate(
+        [
+            candidates,
+            np.stack([candidates[:, a] * candidates[:, b] for a, b in _PAIR_COLS], axis=1),
+            candidates**2,
+        ],
+        axis=1,
+    )
+    return (terms[:, :, None] * question[None, None, :]).reshape(len(candidates), -1)
 
 
 def verdict_features(
@@ -255,7 +258,6 @@ def verdict_features(
     missing = [w for t, w in idf.items() if t not in whole]
     most = max(idf.values(), default=0.0)
     kind = analyse(question).kind
-    focus = [w for t, w in idf.items() if t in focus_words(question, idf) and t not in whole]
     return np.array(
         [
             1.0,
@@ -270,9 +272,10 @@ def verdict_features(
             sum(missing) / total if total > 0 else 1.0,
             1.0 if kind in _TYPED else 0.0,
             1.0 if kind in _TYPED and type_found else 0.0,
-            max(focus, default=0.0) / most if most > 0 else 0.0,
             q["qlen"],
             q["agree"],
+            1.0 if measure_missing(question, top_text) else 0.0,
+            slot_score(question, top_text),
         ],
         dtype=np.float64,
     )

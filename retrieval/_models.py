@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from newsqa.index import ConfigError
 
-from ._features import CANDIDATE, DEFINITION, QUESTION, VERDICT
+from ._features import CANDIDATE, DEFINITION, QUESTION, TERMS, VERDICT
 
 __all__ = ["MODELS_PATH", "Models", "load_models"]
 
@@ -46,7 +46,7 @@ class Models:
     """The two trained models, as arrays."""
 
     ranking: FloatArray
-    """``(len(CANDIDATE) * len(QUESTION),)`` weights of the flattened ranking matrix."""
+    """``(len(TERMS) * len(QUESTION),)`` weights of the flattened ranking matrix."""
     verdict: FloatArray
     """``(len(VERDICT),)`` logistic weights over the standardised verdict features."""
     verdict_mean: FloatArray
@@ -68,6 +68,7 @@ class Models:
             "definition": self.definition,
             "question_features": list(QUESTION),
             "candidate_features": list(CANDIDATE),
+            "ranking_terms": list(TERMS),
             "verdict_features": list(VERDICT),
             "ranking": [round(float(x), 6) for x in self.ranking],
             "verdict": [round(float(x), 6) for x in self.verdict],
@@ -83,6 +84,7 @@ def parse_models(data: dict[str, Any]) -> Models:
         if (
             data["question_features"] != list(QUESTION)
             or data["candidate_features"] != list(CANDIDATE)
+            or data.get("ranking_terms") != list(TERMS)
             or data["verdict_features"] != list(VERDICT)
         ):
             raise ValueError("feature names differ from the code's")
@@ -95,7 +97,7 @@ def parse_models(data: dict[str, Any]) -> Models:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{MODELS_PATH}: not a newsqa models file ({exc})") from exc
-    if models.ranking.shape != (len(CANDIDATE) * len(QUESTION),) or any(
+    if models.ranking.shape != (len(TERMS) * len(QUESTION),) or any(
         a.shape != (len(VERDICT),)
         for a in (models.verdict, models.verdict_mean, models.verdict_scale)
     ):

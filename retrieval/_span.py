@@ -18,6 +18,10 @@ IDF weights (no index, no model). It
    words just before and after the interrogative in the question are looked up in
    the sentence, and the answer is what lies between them.
 
+The same reading of the question checks a hit for the verdict: :func:`slot_score`
+(how well a text fills the asked slot next to the question's words) and
+:func:`measure_missing` (a 多少户 question over a text with no number of 户).
+
 Spans index the *original* text; matching happens on the normalised form
 (:func:`newsqa.index.normalize`), mapped back character by character.
 """
@@ -31,7 +35,7 @@ from dataclasses import dataclass
 
 from newsqa.index import normalize, pos_tag, split_sentences
 
-__all__ = ["analyse", "locate"]
+__all__ = ["analyse", "locate", "measure_missing", "slot_score"]
 
 Span = tuple[int, int]
 
@@ -245,6 +249,65 @@ def _anchors(question: str, wh: Span, sentence: str) -> tuple[int | None, int | 
     return left_end, right_start
 
 
+def _anchor_bonus(start: int, end: int, left_end: int | None, right_start: int | None) -> float:
+    """How closely a candidate phrase ``[start, end)`` sits where the question's context
+    words put the answer: up to 0.6 for each side, less with each character between."""
+    bonus = 0.0
+    if left_end is not None and 0 <= start - left_end <= 6:
+        bonus += 0.6 - 0.05 * (start - left_end)
+    if right_start is not None and 0 <= right_start - end <= 6:
+        bonus += 0.6 - 0.05 * (right_start - end)
+    return bonus
+
+
+def slot_score(question: str, text: str) -> float:
+    """How well ``text`` fills the slot a typed question asks for (0 when untyped).
+
+    The best phrase of the asked type (:func:`analyse`; a person for 谁, a number for
+    多少, ...) over the sentences of ``text``, scored by how well it fits the type (1 for
+    an exact fit) plus how closely the question's own words frame it
+    (:func:`_anchors`: up to 0.6 per side). A text that names the asked thing next to
+    the question's words scores 1.2 or more; one that only holds some phrase of the
+    type, 1; a near miss (the right article without the asked fact) rarely more.
+    Both strings are normalised.
+    """
+    q = analyse(question)
+    if q.kind not in _KINDS:
+        return 0.0
+    qflat = _PUNCT.sub("", question)
+    wh = q.wh
+    if wh[0] > 0 and question[wh[0] - 1] in "是为":  # "主席是谁": the answer follows 主席
+        question = question[: wh[0] - 1] + question[wh[0] :]
+        wh = (wh[0] - 1, wh[1] - 1)
+    best = 0.0
+    for a, b in split_sentences(text) or [(0, len(text))]:
+        sentence = text[a:b]
+        left_end, right_start = _anchors(question, wh, sentence)
+        for start, end, ckind in _typed(sentence, q.kind, q.measure):
+            fit = _fits(ckind, q.kind)
+            if fit > 0 and sentence[start:end] not in qflat:
+                best = max(best, fit + _anchor_bonus(start, end, left_end, right_start))
+    return best
+
+
+_MEASURE_KIN = ("名人位", "个家所座处", "次场期届")
+"""Measure words that count the same things (people; units and places; events)."""
+
+
+def measure_missing(question: str, text: str) -> bool:
+    """Whether a 多少 / 几 question's measure word never follows a number in ``text``.
+
+    "有多少户居民" over a text with no "N户" (nor a kindred measure word, such as 人 for
+    名) cannot be answered from it. False for other questions. Both strings normalised.
+    """
+    q = analyse(question)
+    if q.kind != "number" or not q.measure or q.measure == "多":
+        return False
+    kin = {q.measure}.union(*(set(g) for g in _MEASURE_KIN if q.measure in g))
+    units = "|".join(re.escape(m) for m in sorted(kin, key=len, reverse=True))
+    return re.search(rf"{_NUM}(?:多|余)?(?:{units})", text) is None
+
+
 def _trim(sentence: str, start: int, end: int) -> Span:
     while start < end and (
         sentence[start] in _STRIP or not sentence[start].strip() or _PUNCT.match(sentence[start])
@@ -275,11 +338,7 @@ def _phrase(question: str, q: _Question, sentence: str, idf: Mapping[str, float]
             continue  # the question's own words are not its answer...
         if ckind != "person" and any(s < end and start < e for s, e in solid):
             continue  # ...nor is a phrase built on them (a name may share a part: 潘月娥)
-        score = fit
-        if left_end is not None and 0 <= start - left_end <= 6:
-            score += 0.6 - 0.05 * (start - left_end)
-        if right_start is not None and 0 <= right_start - end <= 6:
-            score += 0.6 - 0.05 * (right_start - end)
+        score = fit + _anchor_bonus(start, end, left_end, right_start)
         near = sum(w / (1 + min(abs(start - e), abs(s - end)) / 8) for s, e, w in occ)
         score += 0.1 * near
         if score > best_score:

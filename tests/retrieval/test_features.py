@@ -8,29 +8,14 @@ import pytest
 from newsqa.retrieval._features import (
     CANDIDATE,
     QUESTION,
+    TERMS,
     VERDICT,
     candidate_features,
-    focus_words,
     question_bigrams,
     question_features,
     ranking_matrix,
     verdict_features,
 )
-
-
-@pytest.mark.parametrize(
-    ("question", "tokens", "focus"),
-    [
-        ("协会有多少名监事", ["协会", "监事"], ["监事"]),
-        ("妇联主席叫什么名字", ["妇联", "主席", "名字"], ["主席", "名字"]),
-        ("工作理念是什么", ["工作理念"], ["工作理念"]),
-        ("介绍一下冠县妇联", ["冠县", "妇联"], []),
-    ],
-)
-def test_focus_words_sit_beside_the_interrogative(
-    question: str, tokens: list[str], focus: list[str]
-) -> None:
-    assert focus_words(question, dict.fromkeys(tokens, 1.0)) == focus
 
 
 def test_feature_rows_have_the_declared_columns() -> None:
@@ -43,6 +28,14 @@ def test_feature_rows_have_the_declared_columns() -> None:
         "妇联主席是谁", idf, dense, lexical, head, ["标题", "妇联"], ["妇联主席", "无关"]
     )
     assert q.shape == (len(QUESTION),) and c.shape == (2, len(CANDIDATE))
+    asks = {n: v for n, v in zip(QUESTION, q, strict=True) if n.startswith("ask_")}
+    assert asks == {
+        "ask_person": 1.0,
+        "ask_number": 0.0,
+        "ask_date": 0.0,
+        "ask_place": 0.0,
+        "ask_what": 0.0,
+    }
     col = dict(zip(CANDIDATE, c[0], strict=True))
     assert col["dense"] == pytest.approx(0.7) and col["dense_gap"] == pytest.approx(-0.2)
     assert col["cov"] == pytest.approx(1.0)  # both words in title + text
@@ -51,14 +44,20 @@ def test_feature_rows_have_the_declared_columns() -> None:
     assert col["bigram"] == pytest.approx(0.75)
     assert dict(zip(CANDIDATE, c[1], strict=True))["bigram"] == pytest.approx(0.25)
     m = ranking_matrix(q, c)
-    assert m.shape == (2, len(CANDIDATE) * len(QUESTION))
+    assert m.shape == (2, len(TERMS) * len(QUESTION))
+    # the second term block holds the products: dense_mm * lex_mm of the first candidate
+    product = TERMS.index("dense_mm*lex_mm") * len(QUESTION)  # times the bias column
+    assert m[0, product] == pytest.approx(col["dense_mm"] * col["lex_mm"])
+    squared = TERMS.index("dense^2") * len(QUESTION)
+    assert m[0, squared] == pytest.approx(col["dense"] ** 2)
     scores = np.array([2.0, 1.0])
     v = verdict_features("妇联主席是谁", idf, scores, q, c[0], dense, "标题", "妇联", False)
     assert v.shape == (len(VERDICT),)
     row = dict(zip(VERDICT, v, strict=True))
     assert row["missing_max"] == pytest.approx(1.0)  # 主席, the rarest word, is missing
     assert row["typed"] == 1.0 and row["type_found"] == 0.0
-    assert row["focus_missing"] == pytest.approx(1.0)  # and it is what the question asks about
+    assert row["slot"] == 0.0  # no person in "妇联" to fill the slot
+    assert row["measure_missing"] == 0.0  # not a 多少 question
 
 
 @pytest.mark.parametrize(

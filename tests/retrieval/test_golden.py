@@ -48,11 +48,12 @@ def test_seed_dev_in_corpus_questions(page_retriever: Retriever) -> None:
         if rank == 1:
             at1 += 1
             assert fragment in content_chars(answer.hits[0].title)
-    # 11 of 13 at rank 1 on the page alone (the fixed fusion had 12; over the archive
-    # both have 11, README "Trust"), every gold in the top 3
-    assert at1 >= 11
-    # every right answer confident (the least: "林芳玲是做什么的？" at 0.08 against the
-    # default 0.05; it was declined before the bigram signal, README "Trust")
+    # 12 of 13 at rank 1 on the page alone (as the fixed fusion; over the archive 11,
+    # README "Trust"), every gold in the top 3
+    assert at1 >= 12
+    # every right answer confident (the least, "楼道妇女微家的成员在商量什么事情？" and
+    # "扬中市妇联在采访中提出了什么工作理念？", at 0.054-0.056 against the default 0.05:
+    # loosely worded, half their words absent from the answer; README "Trust")
     assert confident == 13
 
 
@@ -137,7 +138,7 @@ _NOT_YET = pytest.mark.xfail(
     reason="near miss still answered at the default min_confidence (issue 9: the "
     "verdict's features do not separate these from answerable questions yet)",
 )
-_DECLINED_NOW = {"decline-near-miss-cangzhou-chair"}
+_DECLINED_NOW = {"decline-near-miss-cangzhou-chair", "decline-near-miss-orchid-acreage"}
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from newsqa.index import ConfigError
-from newsqa.retrieval._features import CANDIDATE, DEFINITION, QUESTION, VERDICT
+from newsqa.retrieval._features import DEFINITION, QUESTION, TERMS, VERDICT
 from newsqa.retrieval._models import MODELS_PATH, load_models, parse_models
 
 
@@ -20,7 +20,7 @@ def test_models_file_is_shipped_and_current() -> None:
         "python -m benchmarks.train_models (see its docstring)"
     )
     models = load_models()
-    assert models.ranking.shape == (len(CANDIDATE) * len(QUESTION),)
+    assert models.ranking.shape == (len(TERMS) * len(QUESTION),)
     assert models.verdict.shape == (len(VERDICT),)
     assert np.isfinite(models.ranking).all() and np.isfinite(models.verdict).all()
 

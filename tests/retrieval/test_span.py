@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newsqa.index import normalize, tokenize
-from newsqa.retrieval._span import locate
+from newsqa.retrieval._span import locate, measure_missing, slot_score
 
 BRIDGE = "这座大桥位于江边。大桥全长1200米，于2001年建成通车。桥上每天通行车辆很多。"
 
@@ -101,3 +101,30 @@ def test_whitespace_around_the_sentence_is_stripped() -> None:
     highlight, answer = _ask("大桥全长多少米？", text)
     assert highlight == "大桥全长1200米。"
     assert answer == "1200米"
+
+
+_ARTICLE = "扬中市妇联主席耿晓晴介绍，全市已建成妇女微家70余家，共有执委320人。"
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("扬中建成了多少家妇女微家？", False),
+        ("扬中妇联有多少名执委？", False),  # 320人: 人 counts people, as 名 does
+        ("美都华庭小区住着多少户居民？", True),  # no number of 户
+        ("扬中妇联主席是谁？", False),  # not a number question
+    ],
+)
+def test_measure_missing_needs_a_number_with_the_asked_measure(
+    question: str, missing: bool
+) -> None:
+    assert measure_missing(normalize(question), normalize(_ARTICLE)) is missing
+
+
+def test_slot_score_rewards_the_asked_phrase_where_the_question_puts_it() -> None:
+    text = normalize(_ARTICLE)
+    named = slot_score(normalize("扬中市妇联主席是谁？"), text)
+    missing = slot_score(normalize("扬中市妇联副秘书长是谁？"), text)
+    assert named >= 1.2  # 耿晓晴, right after 妇联主席
+    assert 0 < missing < named  # a person, but not where the question puts one
+    assert slot_score(normalize("介绍一下扬中妇联"), text) == 0.0  # no asked type
