@@ -15,8 +15,8 @@ records the digest it was trained against, and a test fails when they differ (re
   products of two, their squares) x question features, the query-adaptive input of
   the ranking model (each candidate weight depends on the question);
 * :func:`verdict_features`: the top hit against the question (how it won, which
-  question words it lacks, whether it holds a phrase of the asked type, a number with
-  the asked measure word (:func:`~._span.measure_missing`), and how well it fills the
+  question words it lacks, whether it holds a phrase of the asked type, the unit the
+  answer must come in (:func:`~._span.unit_missing`), and how well it fills the
   asked slot next to the question's own words (:func:`~._span.slot_score`): the right
   article without the asked fact, a near miss, fills it badly).
 
@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._scoring import coverage, minmax, proximity
-from ._span import _bigrams, analyse, measure_missing, slot_score
+from ._span import _bigrams, analyse, slot_score, unit_missing
 
 __all__ = [
     "CANDIDATE",
@@ -110,7 +110,7 @@ VERDICT = (
     "type_found",
     "qlen",
     "agree",
-    "measure_missing",
+    "unit_missing",
     "slot",
 )
 """Verdict features (:func:`verdict_features`), in the order of their columns."""
@@ -274,7 +274,7 @@ def verdict_features(
             1.0 if kind in _TYPED and type_found else 0.0,
             q["qlen"],
             q["agree"],
-            1.0 if measure_missing(question, top_text) else 0.0,
+            1.0 if unit_missing(question, top_text) else 0.0,
             slot_score(question, top_text),
         ],
         dtype=np.float64,

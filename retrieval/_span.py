@@ -20,7 +20,7 @@ IDF weights (no index, no model). It
 
 The same reading of the question checks a hit for the verdict: :func:`slot_score`
 (how well a text fills the asked slot next to the question's words) and
-:func:`measure_missing` (a 多少户 question over a text with no number of 户).
+:func:`unit_missing` (a 多少户 question over a text with no number of 户).
 
 Spans index the *original* text; matching happens on the normalised form
 (:func:`newsqa.index.normalize`), mapped back character by character.
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from newsqa.index import normalize, pos_tag, split_sentences
 
-__all__ = ["analyse", "locate", "measure_missing", "slot_score"]
+__all__ = ["analyse", "locate", "slot_score", "unit_missing"]
 
 Span = tuple[int, int]
 
@@ -293,19 +293,40 @@ def slot_score(question: str, text: str) -> float:
 _MEASURE_KIN = ("名人位", "个家所座处", "次场期届")
 """Measure words that count the same things (people; units and places; events)."""
 
+_MONEY_Q = re.compile(
+    r"钱|投资|销售额|营业额|利润|资金|经费|收入|产值|月薪|工资|薪资|奖金|价格|价钱|融资|票价|"
+    r"费用|预算|补贴|罚款"
+)
+_MONEY = re.compile(rf"{_NUM}(?:多|余)?(?:万|亿|千|百)?(?:元|美元|欧元|英镑|港元|日元|块)")
+_ASKED_UNIT = (  # (the question asks for ..., a text that holds one has ...)
+    (re.compile(r"哪一?年|何年|什么年份"), re.compile(rf"{_NUM}年")),
+    (re.compile(r"哪一?天|哪一?日|几月几[日号]|几号|何日|什么日子"), re.compile(rf"{_NUM}[日号]")),
+    (re.compile(r"几点"), re.compile(rf"{_NUM}[点时]")),
+)
 
-def measure_missing(question: str, text: str) -> bool:
-    """Whether a 多少 / 几 question's measure word never follows a number in ``text``.
 
-    "有多少户居民" over a text with no "N户" (nor a kindred measure word, such as 人 for
-    名) cannot be answered from it. False for other questions. Both strings normalised.
+def unit_missing(question: str, text: str) -> bool:
+    """Whether ``text`` lacks the unit the question's answer must come in.
+
+    A 多少 / 几 question's measure word after a number ("有多少户居民" over a text with
+    no "N户"; a kindred measure word counts, such as 人 for 名), a sum of money for
+    "多少钱" / "总投资是多少" / "销售额有多少", a year for 哪一年, a day for 哪一天, an
+    hour for 几点: a text without it cannot answer. False when the question asks for
+    none of these. Both strings normalised.
     """
     q = analyse(question)
-    if q.kind != "number" or not q.measure or q.measure == "多":
-        return False
-    kin = {q.measure}.union(*(set(g) for g in _MEASURE_KIN if q.measure in g))
-    units = "|".join(re.escape(m) for m in sorted(kin, key=len, reverse=True))
-    return re.search(rf"{_NUM}(?:多|余)?(?:{units})", text) is None
+    if q.kind == "number" and q.measure and q.measure != "多":
+        kin = {q.measure}.union(*(set(g) for g in _MEASURE_KIN if q.measure in g))
+        units = "|".join(re.escape(m) for m in sorted(kin, key=len, reverse=True))
+        if re.search(rf"{_NUM}(?:多|余)?(?:{units})", text) is None:
+            return True
+    money = q.kind == "number" and not q.measure and _MONEY_Q.search(question) is not None
+    if money and _MONEY.search(text) is None:
+        return True
+    return any(
+        asked.search(question) is not None and held.search(text) is None
+        for asked, held in _ASKED_UNIT
+    )
 
 
 def _trim(sentence: str, start: int, end: int) -> Span:

@@ -57,7 +57,7 @@ def test_feature_rows_have_the_declared_columns() -> None:
     assert row["missing_max"] == pytest.approx(1.0)  # 主席, the rarest word, is missing
     assert row["typed"] == 1.0 and row["type_found"] == 0.0
     assert row["slot"] == 0.0  # no person in "妇联" to fill the slot
-    assert row["measure_missing"] == 0.0  # not a 多少 question
+    assert row["unit_missing"] == 0.0  # a 谁 question asks for no unit
 
 
 @pytest.mark.parametrize(

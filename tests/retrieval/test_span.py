@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newsqa.index import normalize, tokenize
-from newsqa.retrieval._span import locate, measure_missing, slot_score
+from newsqa.retrieval._span import locate, slot_score, unit_missing
 
 BRIDGE = "这座大桥位于江边。大桥全长1200米，于2001年建成通车。桥上每天通行车辆很多。"
 
@@ -112,13 +112,20 @@ _ARTICLE = "扬中市妇联主席耿晓晴介绍，全市已建成妇女微家70
         ("扬中建成了多少家妇女微家？", False),
         ("扬中妇联有多少名执委？", False),  # 320人: 人 counts people, as 名 does
         ("美都华庭小区住着多少户居民？", True),  # no number of 户
-        ("扬中妇联主席是谁？", False),  # not a number question
+        ("扬中妇联主席是谁？", False),  # asks for no unit
+        ("微家建设一共投入了多少钱？", True),  # no sum of money
+        ("扬中妇联是哪一年成立的？", True),  # no year
+        ("扬中妇联是哪一天换届的？", True),  # no day
     ],
 )
-def test_measure_missing_needs_a_number_with_the_asked_measure(
-    question: str, missing: bool
-) -> None:
-    assert measure_missing(normalize(question), normalize(_ARTICLE)) is missing
+def test_unit_missing_needs_the_unit_the_answer_comes_in(question: str, missing: bool) -> None:
+    assert unit_missing(normalize(question), normalize(_ARTICLE)) is missing
+
+
+def test_unit_missing_finds_money_years_and_days() -> None:
+    text = normalize("2019年3月8日，工坊投资120万元建成，每天18点关门。")
+    for question in ("总投资是多少？", "是哪一年建成的？", "是哪一天建成的？", "每天几点关门？"):
+        assert not unit_missing(normalize(question), text), question
 
 
 def test_slot_score_rewards_the_asked_phrase_where_the_question_puts_it() -> None:
