@@ -3,8 +3,10 @@
 Pure functions of arrays and strings (no index, no model), shared by the served
 :class:`~newsqa.retrieval.Retriever` and the offline trainer
 (``benchmarks/train_models.py``), so a model is always trained on exactly what it is
-served with. :data:`DEFINITION` is a digest of this module's source: a shipped model
-records the digest it was trained against, and a test fails when they differ (retrain).
+served with. :data:`DEFINITION` is a digest of this module's source and of
+:mod:`._span`'s (the verdict reads the answer phrase, the slot and the unit off it): a
+shipped model records the digest it was trained against, and a test fails when they
+differ (retrain).
 
 * :func:`question_features`: what the question is like (length, rarity of its words,
   its asked type, how well the two rankers agree on it);
@@ -115,8 +117,11 @@ VERDICT = (
 )
 """Verdict features (:func:`verdict_features`), in the order of their columns."""
 
-DEFINITION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
-"""Digest of this module: a trained model is stale when it records another one."""
+DEFINITION = hashlib.sha256(
+    b"".join((Path(__file__).parent / name).read_bytes() for name in ("_features.py", "_span.py"))
+).hexdigest()[:16]
+"""Digest of this module and :mod:`._span`: a trained model is stale when it records
+another one."""
 
 
 def question_features(
