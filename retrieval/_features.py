@@ -59,7 +59,6 @@ _TYPED = frozenset({"person", "number", "date", "place", "org", "title"})
 
 _INTERROGATIVE = re.compile(r"什么|哪里|哪个|哪些|哪|谁|多少|几|怎么|如何|为什么|是否|吗|呢")
 
-
 _ASKS = ("person", "number", "date", "place", "what")
 """Asked types (:func:`~._span.analyse`) with a column of their own in :data:`QUESTION`."""
 

@@ -84,7 +84,7 @@ def parse_models(data: dict[str, Any]) -> Models:
         if (
             data["question_features"] != list(QUESTION)
             or data["candidate_features"] != list(CANDIDATE)
-            or data.get("ranking_terms") != list(TERMS)
+            or data["ranking_terms"] != list(TERMS)
             or data["verdict_features"] != list(VERDICT)
         ):
             raise ValueError("feature names differ from the code's")

@@ -32,6 +32,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from newsqa.index import normalize, pos_tag, split_sentences
 
@@ -146,8 +147,13 @@ def _occurrences(sentence: str, idf: Mapping[str, float]) -> list[tuple[int, int
     return out
 
 
-def _typed(sentence: str, kind: str, measure: str) -> list[tuple[int, int, str]]:
-    """Candidate phrases of ``sentence``: ``(start, end, kind)``."""
+@lru_cache(maxsize=512)
+def _typed(sentence: str, kind: str, measure: str) -> tuple[tuple[int, int, str], ...]:
+    """Candidate phrases of ``sentence``: ``(start, end, kind)``.
+
+    Cached: the top hit's sentences are read both by :func:`locate` and by
+    :func:`slot_score`, and jieba's tagger is the cost.
+    """
     out: list[tuple[int, int, str]] = []
     for m in _DATE.finditer(sentence):
         out.append((m.start(), m.end(), "date"))
@@ -188,7 +194,7 @@ def _typed(sentence: str, kind: str, measure: str) -> list[tuple[int, int, str]]
             pos = end
         if run is not None:
             out.append(run)
-    return [_whole_name(sentence, c) for c in out]
+    return tuple(_whole_name(sentence, c) for c in out)
 
 
 def _whole_name(sentence: str, cand: tuple[int, int, str]) -> tuple[int, int, str]:
