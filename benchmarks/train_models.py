@@ -27,7 +27,8 @@ only reported (``--heldout``), never fitted. The shipped file came from::
         --passage cmrc_dev=../shared/eval/cmrc2018_dev.queries.jsonl \\
         --page page=benchmarks/data/page_questions.jsonl \\
         --page seed=../shared/eval/seed_dev.jsonl \\
-        --absent benchmarks/data/absent.jsonl --heldout --cache /tmp/big/raws.pkl \\
+        --absent benchmarks/data/absent.jsonl --absent benchmarks/data/absent_fresh.jsonl \\
+        --heldout --cache /tmp/big/raws.pkl \\
         --boost page=4 --boost absent-near_miss=4 --boost absent-out_of_archive=2 \\
         --out retrieval/models.json
 

@@ -18,7 +18,9 @@ differ (retrain).
   the ranking model (each candidate weight depends on the question);
 * :func:`verdict_features`: the top hit against the question (how it won, which
   question words it lacks, whether it holds a phrase of the asked type, the unit the
-  answer must come in (:func:`~._span.unit_missing`), and how well it fills the
+  answer must come in (:func:`~._span.unit_missing`), the office whose holder is
+  asked for (:func:`~._span.role_missing`), a place the question names
+  (:func:`~._span.place_missing`), and how well it fills the
   asked slot next to the question's own words (:func:`~._span.slot_score`): the right
   article without the asked fact, a near miss, fills it badly).
 
@@ -37,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._scoring import coverage, minmax, proximity
-from ._span import _bigrams, analyse, slot_score, unit_missing
+from ._span import _bigrams, analyse, place_missing, role_missing, slot_score, unit_missing
 
 __all__ = [
     "CANDIDATE",
@@ -112,6 +114,8 @@ VERDICT = (
     "qlen",
     "agree",
     "unit_missing",
+    "role_missing",
+    "place_missing",
     "slot",
 )
 """Verdict features (:func:`verdict_features`), in the order of their columns."""
@@ -279,6 +283,8 @@ def verdict_features(
             q["qlen"],
             q["agree"],
             1.0 if unit_missing(question, top_text) else 0.0,
+            1.0 if role_missing(question, whole) else 0.0,
+            1.0 if place_missing(question, whole) else 0.0,
             slot_score(question, top_text),
         ],
         dtype=np.float64,

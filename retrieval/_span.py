@@ -36,7 +36,7 @@ from functools import lru_cache
 
 from newsqa.index import normalize, pos_tag, split_sentences
 
-__all__ = ["analyse", "locate", "slot_score", "unit_missing"]
+__all__ = ["analyse", "locate", "place_missing", "role_missing", "slot_score", "unit_missing"]
 
 Span = tuple[int, int]
 
@@ -79,6 +79,27 @@ _TITLE_Q = re.compile(r"哪一?部|哪一?本|哪一?首|什么作品|什么歌|
 _NUMBER_Q = re.compile(
     rf"(多少|(?<![为是])几(?![乎何])|多大|多长|多高|多远|多重|多深|多宽|多久|第几)({_UNIT})?"
 )
+_ROLE = (
+    r"(?:首任|现任|新任|前任|原)?"
+    r"((?:副|常务|执行|名誉)?"
+    r"(?:主席|主任|书记|秘书长|理事长|会长|团长|队长|组长|社长|院长|校长|局长|部长|厅长|处长|"
+    r"科长|市长|县长|省长|区长|镇长|乡长|村长|站长|所长|馆长|行长|台长|董事长|总裁|总经理|"
+    r"经理|厂长|负责人|创始人|创办人|发起人|带头人|主编|总编辑|教练|领队|发言人))"
+)
+"""A role or office a person holds: a question about one asks for a name."""
+_NAME_Q = re.compile(rf"{_ROLE}的?(?:名字)?(?:叫|是)(?P<wh>什么名字|什么|何名)")
+"""A role followed by 叫什么名字 / 叫什么 / 是什么: a person question ("主席叫什么名字")."""
+_ROLE_Q = re.compile(rf"{_ROLE}的?(?:名字)?(?:是|为|叫)?(?:谁|哪位|哪一位|何人|什么名字|什么|何名)")
+"""A question for the holder of a role; group 1 is the role ("副主席", not "现任")."""
+_MODIFIERS = ("常务", "执行", "名誉", "副")
+"""What makes another office of the same title (a 副主席 is not the 主席)."""
+_CREDIT = re.compile(
+    r"(?:记者|通讯员|实习生|撰稿人?|摄影|编辑)[\u4e00-\u9fff·/、 ]{2,24}?(?= |发自|$)"
+    r"|发自[\u4e00-\u9fff]{2,8}"
+    r"|[（(][^（）()]{1,24}摄[)）]"
+    r"|[\u4e00-\u9fff]{2,4}/?摄(?= |$)"
+)
+"""Bylines, datelines and photo credits: their names and places answer no question."""
 _WHAT_Q = re.compile(
     r"什么|哪些|哪个|哪一?种|哪一?项|哪一?类|哪一|哪|何种|(?<![如为任])何(?![以况])"
 )
@@ -106,6 +127,7 @@ class _Question:
     """The measure word after 多少 / 几 (``number`` only)."""
 
 
+@lru_cache(maxsize=256)
 def analyse(question: str) -> _Question:
     """The asked type of a normalised question, its interrogative and measure word."""
     for kind, pattern in (
@@ -118,6 +140,10 @@ def analyse(question: str) -> _Question:
         m = pattern.search(question)
         if m:
             return _Question(kind, m.span(), "")
+        if kind == "person":
+            m = _NAME_Q.search(question)
+            if m:
+                return _Question(kind, m.span("wh"), "")
     m = _NUMBER_Q.search(question)
     if m:
         return _Question("number", m.span(), m.group(2) or "")
@@ -194,6 +220,9 @@ def _typed(sentence: str, kind: str, measure: str) -> tuple[tuple[int, int, str]
             pos = end
         if run is not None:
             out.append(run)
+    credits = [m.span() for m in _CREDIT.finditer(sentence)]
+    if credits:
+        out = [c for c in out if not any(a <= c[0] < b for a, b in credits)]
     return tuple(_whole_name(sentence, c) for c in out)
 
 
@@ -227,20 +256,43 @@ def _fits(cand_kind: str, kind: str) -> float:
     return 0.0
 
 
+def _modifier(text: str, end: int) -> str:
+    """The office modifier (:data:`_MODIFIERS`) ending at ``end`` in ``text``, or ""."""
+    return next((m for m in _MODIFIERS if text.endswith(m, 0, end)), "")
+
+
+def _left_anchor(left: str, sentence: str) -> tuple[int, int] | None:
+    """``(length, end)`` of the longest tail of ``left`` in ``sentence`` (its last
+    occurrence), or ``None``. A tail that is an office named without the question's
+    modifier (主席 for 副主席), or found inside another office (副主席 for 主席), does
+    not count."""
+    for n in range(min(len(left), 12), 1, -1):
+        tail = left[-n:]
+        want = _modifier(left, len(left) - n)
+        pos = sentence.rfind(tail)
+        while pos >= 0:
+            if _modifier(sentence, pos) == want:
+                return n, pos + n
+            pos = sentence.rfind(tail, 0, pos + n - 1)
+    return None
+
+
 def _anchors(question: str, wh: Span, sentence: str) -> tuple[int | None, int | None]:
     """Where the question's context around the interrogative sits in ``sentence``.
 
     ``(end of the longest tail of the words before it, start of the longest head of
-    the words after it)``, each ``None`` when no two-character piece of it occurs.
+    the words after it)``, each ``None`` when no two-character piece of it occurs. A
+    copula just before the interrogative may be left out: "主席是谁" is anchored after
+    主席 in "主席耿晓晴".
     """
     left = _PUNCT.sub("", question[: wh[0]])
     right = _PUNCT.sub("", question[wh[1] :])
-    left_end: int | None = None
-    for n in range(min(len(left), 12), 1, -1):
-        pos = sentence.rfind(left[-n:])
-        if pos >= 0:
-            left_end = pos + n
-            break
+    found = _left_anchor(left, sentence)
+    if left[-1:] in ("是", "为") and len(left) > 2:
+        bare = _left_anchor(left[:-1], sentence)
+        if bare is not None and (found is None or bare[0] >= found[0]):
+            found = bare
+    left_end = found[1] if found is not None else None
     right_start: int | None = None
     start_from = left_end or 0
     for skip in range(min(len(right), 8)):
@@ -282,9 +334,6 @@ def slot_score(question: str, text: str) -> float:
         return 0.0
     qflat = _PUNCT.sub("", question)
     wh = q.wh
-    if wh[0] > 0 and question[wh[0] - 1] in "是为":  # "主席是谁": the answer follows 主席
-        question = question[: wh[0] - 1] + question[wh[0] :]
-        wh = (wh[0] - 1, wh[1] - 1)
     best = 0.0
     for a, b in split_sentences(text) or [(0, len(text))]:
         sentence = text[a:b]
@@ -308,16 +357,44 @@ _ASKED_UNIT = (  # (the question asks for ..., a text that holds one has ...)
     (re.compile(r"哪一?年|何年|什么年份"), re.compile(rf"{_NUM}年")),
     (re.compile(r"哪一?天|哪一?日|几月几[日号]|几号|何日|什么日子"), re.compile(rf"{_NUM}[日号]")),
     (re.compile(r"几点"), re.compile(rf"{_NUM}[点时]")),
+    (  # a telephone number: three or more digits that count nothing (not 320人)
+        re.compile(r"电话|热线|号码|手机号"),
+        re.compile(r"\d{3,}(?![\d.]|[万亿千百]|[人名位个家所座处元年月日号次场户份米岁])"),
+    ),
 )
+
+
+_SUBPLACE_Q = re.compile(r"哪一?个?(村|镇|乡|街道|社区|小区|区)")
+"""A question for a place of a named level ("在天荒坪镇哪个村")."""
+_NOT_NAME = "同本全各每该此邻外进驻两三多一"
+"""Characters before 村 / 镇 that make a common word (同村, 全镇), not a name."""
+_STOP_FLAGS = ("v", "p", "u", "d", "c", "r", "y", "f")
+
+
+def _counted(question: str, end: int) -> str:
+    """The noun a 多少 / 几 question counts: the last noun of the words after its
+    measure word, up to their first verb ("多少名院士" -> 院士, "多少名学生参加" ->
+    学生), or "" when none."""
+    last = ""
+    for word, flag in pos_tag(question[end:]):
+        if flag.startswith("x"):
+            break
+        if flag.startswith("n") or flag == "vn":
+            last = word
+        elif last and (flag.startswith(_STOP_FLAGS) and flag != "vn"):
+            break
+    return last if len(last) >= 2 else ""
 
 
 def unit_missing(question: str, text: str) -> bool:
     """Whether ``text`` lacks the unit the question's answer must come in.
 
     A 多少 / 几 question's measure word after a number ("有多少户居民" over a text with
-    no "N户"; a kindred measure word counts, such as 人 for 名), a sum of money for
-    "多少钱" / "总投资是多少" / "销售额有多少", a year for 哪一年, a day for 哪一天, an
-    hour for 几点: a text without it cannot answer. False when the question asks for
+    no "N户"; a kindred measure word counts, such as 人 for 名) and the thing it counts
+    ("多少名院士" over a text that never says 院士), a sum of money for "多少钱" /
+    "总投资是多少" / "销售额有多少", a year for 哪一年, a day for 哪一天, an hour for
+    几点, a telephone number for 电话 / 热线, a named village for 哪个村 (a town for
+    哪个镇, ...): a text without it cannot answer. False when the question asks for
     none of these. Both strings normalised.
     """
     q = analyse(question)
@@ -326,13 +403,51 @@ def unit_missing(question: str, text: str) -> bool:
         units = "|".join(re.escape(m) for m in sorted(kin, key=len, reverse=True))
         if re.search(rf"{_NUM}(?:多|余)?(?:{units})", text) is None:
             return True
+    if q.kind == "number":
+        counted = _counted(question, q.wh[1])
+        if counted and counted not in text:
+            return True
     money = q.kind == "number" and not q.measure and _MONEY_Q.search(question) is not None
     if money and _MONEY.search(text) is None:
         return True
+    m = _SUBPLACE_Q.search(question)
+    if m is not None:
+        level = m.group(1)
+        names = re.finditer(rf"[\u4e00-\u9fff]{{2,6}}?(?={level})", text)
+        if not any(
+            n.group()[-1] not in _NOT_NAME and n.group() + level not in question for n in names
+        ):
+            return True
     return any(
         asked.search(question) is not None and held.search(text) is None
         for asked, held in _ASKED_UNIT
     )
+
+
+def role_missing(question: str, text: str) -> bool:
+    """Whether ``text`` never names the office whose holder the question asks for.
+
+    "扬中市妇联副主席是谁" over a text naming only the 主席, "秘书长叫什么名字" over one
+    naming no 秘书长: a name found there belongs to someone else. False when the
+    question asks for no holder of an office. Both strings normalised.
+    """
+    m = _ROLE_Q.search(question)
+    return m is not None and m.group(1) not in text
+
+
+_ADMIN_END = re.compile(r"(?:自治区|自治州|省|市|县|区|州|镇|乡|村|街道)$")
+
+
+def place_missing(question: str, text: str) -> bool:
+    """Whether a place the question names (jieba's ``ns``: 大连市, 辽宁) is absent from
+    ``text``, its administrative suffix aside (大连 for 大连市): a hit about another
+    city's 妇联 does not answer. Both strings normalised."""
+    for word, flag in pos_tag(question):
+        if flag == "ns":
+            core = _ADMIN_END.sub("", word)
+            if word not in text and (len(core) < 2 or core not in text):
+                return True
+    return False
 
 
 def _trim(sentence: str, start: int, end: int) -> Span:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from newsqa.index import normalize, tokenize
-from newsqa.retrieval._span import locate, slot_score, unit_missing
+from newsqa.retrieval._span import (
+    analyse,
+    locate,
+    place_missing,
+    role_missing,
+    slot_score,
+    unit_missing,
+)
 
 BRIDGE = "这座大桥位于江边。大桥全长1200米，于2001年建成通车。桥上每天通行车辆很多。"
 
@@ -116,6 +123,10 @@ _ARTICLE = "扬中市妇联主席耿晓晴介绍，全市已建成妇女微家70
         ("微家建设一共投入了多少钱？", True),  # no sum of money
         ("扬中妇联是哪一年成立的？", True),  # no year
         ("扬中妇联是哪一天换届的？", True),  # no day
+        ("扬中妇联有多少名院士？", True),  # numbers of people, but none of 院士
+        ("扬中妇联有多少名执委参加？", False),  # the counted noun is 执委, not 参加
+        ("扬中妇联的热线电话是多少？", True),  # no telephone number
+        ("妇女微家设在扬中哪个村？", True),  # no village named
     ],
 )
 def test_unit_missing_needs_the_unit_the_answer_comes_in(question: str, missing: bool) -> None:
@@ -135,3 +146,49 @@ def test_slot_score_rewards_the_asked_phrase_where_the_question_puts_it() -> Non
     assert named >= 1.2  # 耿晓晴, right after 妇联主席
     assert 0 < missing < named  # a person, but not where the question puts one
     assert slot_score(normalize("介绍一下扬中妇联"), text) == 0.0  # no asked type
+
+
+def test_unit_missing_accepts_a_named_village_not_a_common_word() -> None:
+    question = normalize("工坊在天荒坪镇哪个村？")
+    assert unit_missing(question, normalize("她带着5名同村姐妹在天荒坪镇起步。"))
+    assert not unit_missing(question, normalize("工坊位于天荒坪镇大溪村。"))
+
+
+def test_a_role_question_asks_for_a_person() -> None:
+    assert analyse(normalize("沧州市妇联的主席叫什么名字？")).kind == "person"
+    assert analyse(normalize("那幅刺绣作品叫什么名字？")).kind == "what"  # no office
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("扬中市妇联主席是谁？", False),
+        ("扬中市妇联现任主席叫什么名字？", False),  # 现任 is not part of the office
+        ("扬中市妇联副主席是谁？", True),  # only the 主席 is named
+        ("扬中市妇联秘书长是谁？", True),
+        ("扬中妇联建了多少家微家？", False),  # asks for no office holder
+    ],
+)
+def test_role_missing_needs_the_asked_office(question: str, missing: bool) -> None:
+    assert role_missing(normalize(question), normalize(_ARTICLE)) is missing
+
+
+def test_a_vice_chair_question_is_not_anchored_at_the_chair() -> None:
+    text = normalize(_ARTICLE)
+    chair = slot_score(normalize("扬中市妇联主席是谁？"), text)
+    vice = slot_score(normalize("扬中市妇联副主席是谁？"), text)
+    assert chair >= 1.2 > vice
+
+
+def test_byline_names_and_datelines_answer_nothing() -> None:
+    text = normalize("中国妇女报全媒体记者吴军华/李青雯 发自宁德 近日，宁德市妇联举办活动。")
+    assert slot_score(normalize("宁德市妇联主席是谁？"), text) == 0.0
+    _, answer = _ask("宁德市妇联主席是谁？", text)
+    assert answer is None
+
+
+def test_place_missing_reads_the_places_the_question_names() -> None:
+    text = normalize("近日，哈尔滨市妇联开通维权热线。")
+    assert not place_missing(normalize("哈尔滨市妇联开通了什么热线？"), text)
+    assert not place_missing(normalize("哈尔滨妇联开通了什么热线？"), text)
+    assert place_missing(normalize("大庆市妇联开通了什么热线？"), text)
