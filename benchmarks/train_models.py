@@ -30,10 +30,14 @@ only reported (``--heldout``), never fitted. The shipped file came from::
         --absent benchmarks/data/absent.jsonl --absent benchmarks/data/absent_fresh.jsonl \\
         --heldout --cache /tmp/big/raws.pkl \\
         --boost page=4 --boost absent-near_miss=4 --boost absent-out_of_archive=2 \\
-        --out retrieval/models.json
+        --ranking-from retrieval/models.json --out retrieval/models.json
 
-(``--cache`` keeps the collected candidates: a second run with other options fits in
-a minute without the index.) It prints R@1 within the head per set and split, and the
+``--ranking-from`` keeps the shipped ranking weights and refits the verdict only (the
+ranking of the shipped file was fitted on an earlier build of the same evaluation
+index; refitting it on a rebuild moves its weights a little and its figures with them,
+so a change to the verdict's checks alone leaves it as measured). ``--cache`` keeps
+the collected candidates: a second run with other options fits in a minute without
+the index. It prints R@1 within the head per set and split, and the
 verdict's curve.
 """
 
@@ -58,7 +62,7 @@ from tqdm import tqdm
 from newsqa.index import Chunk, Config, content_chars, normalize, tokenize
 from newsqa.retrieval import Retriever
 from newsqa.retrieval._features import DEFINITION, VERDICT, verdict_features
-from newsqa.retrieval._models import Models
+from newsqa.retrieval._models import Models, parse_models
 from newsqa.retrieval._retriever import _fused_order, _idf, _signals
 from newsqa.retrieval._span import locate
 
@@ -274,6 +278,11 @@ def main() -> int:
         metavar="SET=FACTOR",
         help="weigh a tuning set more in the verdict (e.g. absent-near_miss=4)",
     )
+    parser.add_argument(
+        "--ranking-from",
+        metavar="MODELS.json",
+        help="keep this file's ranking weights and refit the verdict only",
+    )
     parser.add_argument("--out", default="retrieval/models.json")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -288,7 +297,10 @@ def main() -> int:
     examples = [featurize(r) for r in tqdm(raws, desc="features", file=sys.stderr)]
     tune = [e for e in examples if e.raw.split == "tune"]
     ranking_set = [e for e in tune if not e.absent]
-    ranking = train_ranking(ranking_set, args.l2)
+    if args.ranking_from:
+        ranking = parse_models(json.loads(Path(args.ranking_from).read_text())).ranking
+    else:
+        ranking = train_ranking(ranking_set, args.l2)
     x, y = verdict_rows(tune, ranking)
     boost = {k: float(v) for k, v in (b.split("=") for b in args.boost)}
     verdict, mean, scale = train_verdict(x, y, [e.dataset for e in tune], args.l2, boost)

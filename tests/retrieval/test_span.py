@@ -192,3 +192,33 @@ def test_place_missing_reads_the_places_the_question_names() -> None:
     assert not place_missing(normalize("哈尔滨市妇联开通了什么热线？"), text)
     assert not place_missing(normalize("哈尔滨妇联开通了什么热线？"), text)
     assert place_missing(normalize("大庆市妇联开通了什么热线？"), text)
+    # a place named without its suffix (a country, 辽宁) is often named in passing
+    assert not place_missing(normalize("美国哪家公司开通了维权热线？"), text)
+
+
+def test_a_share_asks_for_a_percentage_not_a_count() -> None:
+    question = normalize("电商从业者中女性占了多大比例？")
+    assert not unit_missing(question, normalize("其中女性占比达到70%。"))
+    assert not unit_missing(question, normalize("女性约占三分之二。"))
+    assert unit_missing(question, normalize("全县有电商从业者1200人。"))
+
+
+def test_a_telephone_question_asks_for_its_digits() -> None:
+    question = normalize("遇到家暴可以拨打哪个号码求助？")
+    assert analyse(question).kind == "number"
+    assert not unit_missing(question, normalize("可拨打12338维权热线求助。"))
+    assert unit_missing(question, normalize("可拨打维权热线求助。"))
+    assert slot_score(question, normalize("可拨打12338维权热线求助。")) >= 1.2
+
+
+def test_the_counted_noun_must_stand_with_the_number() -> None:
+    question = normalize("妈妈课堂一共有多少名讲师？")
+    # 40多名 counts the learners; the 讲师 are named in another sentence
+    assert unit_missing(question, normalize("课堂培训了40多名学员。讲师来自州医院。"))
+    assert not unit_missing(question, normalize("课堂共有12名讲师，培训了40多名学员。"))
+
+
+def test_a_named_venue_is_needed_for_which_hotel() -> None:
+    question = normalize("大会在成都哪家酒店举行？")
+    assert unit_missing(question, normalize("首届大会在成都举行，200余人参会。"))
+    assert not unit_missing(question, normalize("首届大会在成都锦江宾馆举行。"))
