@@ -421,27 +421,24 @@ def unit_missing(question: str, text: str) -> bool:
     """Whether ``text`` lacks the unit the question's answer must come in.
 
     A 多少 / 几 question's measure word after a number ("有多少户居民" over a text with
-    no "N户"; a kindred measure word counts, such as 人 for 名) and the thing it counts
-    ("多少名院士" over a text that never says 院士), a sum of money for "多少钱" /
-    "总投资是多少" / "销售额有多少", a year for 哪一年, a day for 哪一天, an hour for
-    几点, a telephone number for 电话 / 热线, a named village for 哪个村 (a town for
-    哪个镇, ...): a text without it cannot answer. False when the question asks for
-    none of these. Both strings normalised.
+    no "N户"; a kindred measure word counts, such as 人 for 名) and the thing it counts,
+    in one sentence with such a number ("多少名院士" over a text that never says 院士,
+    or says it apart from every "N名"), a percentage or a fraction for a share (多大比例,
+    占比), a sum of money for "多少钱" / "总投资是多少" / "销售额有多少", a year for
+    哪一年, a day for 哪一天, an hour for 几点, a telephone number for 电话 / 热线, a
+    named village for 哪个村 (a town for 哪个镇, ...), a name ending in the asked kind for
+    哪家酒店 / 哪个场馆 (XX宾馆): a text without it cannot answer. False when the
+    question asks for none of these. Both strings normalised.
     """
     q = analyse(question)
-    if q.kind == "number" and q.measure and q.measure != "多":
-        units = "|".join(re.escape(m) for m in sorted(_kin(q.measure), key=len, reverse=True))
-        if re.search(rf"{_NUM}(?:多|余)?(?:{units})", text) is None:
-            return True
+    measured = _measured(q.measure) if q.kind == "number" and q.measure not in ("", "多") else None
+    if measured is not None and measured.search(text) is None:
+        return True
     if q.kind == "number" and _RATIO_Q.search(question) is None and not _PHONE_Q.search(question):
         counted = _counted(question, q.wh[1])
-        if counted and counted not in text:
-            return True
-        if (
-            counted
-            and q.measure
-            and q.measure != "多"
-            and not _counted_together(text, _kin(q.measure), counted)
+        if counted and (
+            counted not in text
+            or (measured is not None and not _counted_together(text, measured, counted))
         ):
             return True
     money = q.kind == "number" and not q.measure and _MONEY_Q.search(question) is not None
@@ -471,20 +468,21 @@ def unit_missing(question: str, text: str) -> bool:
     )
 
 
-def _kin(measure: str) -> set[str]:
-    """A measure word and those counting the same things (:data:`_MEASURE_KIN`)."""
-    return {measure}.union(*(set(g) for g in _MEASURE_KIN if measure in g))
-
-
-def _counted_together(text: str, kin: set[str], counted: str) -> bool:
-    """Whether one sentence of ``text`` holds both a number with a measure word of
-    ``kin`` and the counted noun: "40多名80后" and "讲师" in sentences of their own count
-    different things."""
+@lru_cache(maxsize=64)
+def _measured(measure: str) -> re.Pattern[str]:
+    """A number with ``measure`` or a measure word counting the same things
+    (:data:`_MEASURE_KIN`: 人 for 名)."""
+    kin = {measure}.union(*(set(g) for g in _MEASURE_KIN if measure in g))
     units = "|".join(re.escape(m) for m in sorted(kin, key=len, reverse=True))
-    number = re.compile(rf"{_NUM}(?:多|余)?(?:{units})")
+    return re.compile(rf"{_NUM}(?:多|余)?(?:{units})")
+
+
+def _counted_together(text: str, measured: re.Pattern[str], counted: str) -> bool:
+    """Whether one sentence of ``text`` holds both a ``measured`` number and the counted
+    noun: "40多名80后" and "讲师" in sentences of their own count different things."""
     for a, b in split_sentences(text) or [(0, len(text))]:
         sentence = text[a:b]
-        if counted in sentence and number.search(sentence) is not None:
+        if counted in sentence and measured.search(sentence) is not None:
             return True
     return False
 
