@@ -17,12 +17,14 @@ Usage, from the repository root::
 
     git --git-dir=MIRROR/cctv_news.git archive HEAD news | tar -x -C /tmp/real
     python -m benchmarks.convert_real cctv /tmp/real/news --out /tmp/real/cctv.jsonl \\
-        --max-paragraphs 80000
+        --max-paragraphs 52000
     python -m benchmarks.convert_real webqa /tmp/real/me_test.ann.json --out /tmp/real/webqa
     newsqa eval --queries /tmp/real/webqa.heldout.queries.jsonl \\
         --passages /tmp/real/webqa.passages.jsonl --corpus /tmp/real/cctv.jsonl
 
-The pool keeps the newest days first until ``--max-paragraphs`` paragraphs are taken.
+The pool keeps the newest days first until ``--max-paragraphs`` paragraphs are taken
+(52,000 gives the 52,079 paragraphs of 9,151 stories that README "Trust" measures over;
+the default, 80,000, gives about 80,000 of 14,250).
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ exactly as served, and fits
   learned top hit is right, and whose negatives are the rest: wrong top hits, absent-
   answer questions (``benchmarks/data/absent.jsonl``: near-miss and out-of-archive) and
   "gold removed" questions (a passage question with its gold passage's chunks taken out
-  of the candidates, as if not indexed).
+  of the candidates, as if not indexed). It is fitted on every row; served (and in the
+  curve printed here), a :data:`~newsqa.retrieval._features.VETO` check declines on
+  its own whatever the model says.
 
 Only tuning data goes in: WebQA's tune half, CMRC 2018 trial, DRCD dev's tune half (by
 a hash of the qid; gold-removed CMRC trial likewise), and the ``split = "tune"`` rows of

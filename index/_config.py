@@ -203,7 +203,7 @@ class RetrievalConfig:
     verdict: Verdict = "learned"
     """``learned``: confident when the calibrated ``confidence >= min_confidence``;
     ``rules``: ``min_coverage`` / ``min_dense`` (as before)."""
-    min_confidence: float = 0.09
+    min_confidence: float = 0.095
     """The calibrated probability that the top hit answers, below which newsqa declines."""
     conversation_ttl_s: float = 600.0
     """A conversation (bot chat, ``newsqa chat``) is forgotten this long after its last turn."""

@@ -8,7 +8,8 @@ WebQA's tune half, newsqa's own tune questions) inside a pool of real news:
   question))``: a weighting of the candidate signals that depends on the question
   (a softmax over each question's candidates, trained to put the gold article first);
 * the **verdict** model is a logistic regression over the top hit's features whose
-  output is the calibrated probability that the top hit answers the question.
+  output is the calibrated probability that the top hit answers the question, or 0
+  when a check finds the hit cannot hold the asked fact (:data:`~._features.VETO`).
 
 The file records :data:`~._features.DEFINITION`, the digest of the feature code it was
 trained on; :func:`load_models` refuses a missing or unreadable file with a
@@ -30,7 +31,7 @@ import numpy.typing as npt
 
 from newsqa.index import ConfigError
 
-from ._features import CANDIDATE, DEFINITION, QUESTION, TERMS, VERDICT
+from ._features import CANDIDATE, DEFINITION, QUESTION, TERMS, VERDICT, VETO
 
 __all__ = ["MODELS_PATH", "Models", "load_models"]
 
@@ -39,6 +40,8 @@ logger = logging.getLogger(__name__)
 MODELS_PATH = Path(__file__).with_name("models.json")
 
 FloatArray = npt.NDArray[np.float64]
+
+_VETO_COLUMNS = tuple(VERDICT.index(name) for name in VETO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,10 @@ class Models:
         return matrix @ self.ranking
 
     def confidence(self, features: FloatArray) -> float:
-        """The calibrated probability, in ``[0, 1]``, that the top hit answers."""
+        """The calibrated probability, in ``[0, 1]``, that the top hit answers; 0 when a
+        :data:`~._features.VETO` check is set (the hit cannot hold the asked fact)."""
+        if any(features[i] > 0.5 for i in _VETO_COLUMNS):
+            return 0.0
         z = float(((features - self.verdict_mean) / self.verdict_scale) @ self.verdict)
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 

@@ -399,22 +399,25 @@ _HEAD_Q = re.compile(
 )
 _NOT_NAME = "同本全各每该此邻外进驻两三多一"
 """Characters before 村 / 镇 that make a common word (同村, 全镇), not a name."""
+_ORDINAL = re.compile(r"第[一二三四五六七八九十]+$")
+"""A name ending in an ordinal (苏州大学附属第一医院), not a common word (同一医院)."""
 _STOP_FLAGS = ("v", "p", "u", "d", "c", "r", "y", "f")
 
 
-def _counted(question: str, end: int) -> str:
-    """The noun a 多少 / 几 question counts: the last noun of the words after its
-    measure word, up to their first verb ("多少名院士" -> 院士, "多少名学生参加" ->
-    学生), or "" when none."""
-    last = ""
+def _counted(question: str, end: int) -> tuple[str, ...]:
+    """The nouns a 多少 / 几 question counts: the nouns of the words after its measure
+    word, up to the first verb after one ("多少名院士" -> 院士, "多少名学生参加" ->
+    学生, "多少家妇女微家" -> 妇女, 微家), or none. Several, because jieba tags some
+    verbs as nouns ("多少名女选手参赛": 参赛); the text must hold one of them."""
+    nouns: list[str] = []
     for word, flag in pos_tag(question[end:]):
         if flag.startswith("x"):
             break
         if flag.startswith("n") or flag == "vn":
-            last = word
-        elif last and (flag.startswith(_STOP_FLAGS) and flag != "vn"):
+            nouns.append(word)
+        elif nouns and (flag.startswith(_STOP_FLAGS) and flag != "vn"):
             break
-    return last if len(last) >= 2 else ""
+    return tuple(n for n in nouns if len(n) >= 2)
 
 
 def unit_missing(question: str, text: str) -> bool:
@@ -435,10 +438,13 @@ def unit_missing(question: str, text: str) -> bool:
     if measured is not None and measured.search(text) is None:
         return True
     if q.kind == "number" and _RATIO_Q.search(question) is None and not _PHONE_Q.search(question):
-        counted = _counted(question, q.wh[1])
-        if counted and (
-            counted not in text
-            or (measured is not None and not _counted_together(text, measured, counted))
+        counted = [c for c in _counted(question, q.wh[1]) if c in text]
+        if _counted(question, q.wh[1]) and (
+            not counted
+            or (
+                measured is not None
+                and not any(_counted_together(text, measured, c) for c in counted)
+            )
         ):
             return True
     money = q.kind == "number" and not q.measure and _MONEY_Q.search(question) is not None
@@ -457,7 +463,7 @@ def unit_missing(question: str, text: str) -> bool:
         names = re.finditer(rf"([\u4e00-\u9fffa-z0-9]{{2,10}}?)(?:{_HEADS[m.group(1)]})", text)
         if not any(
             n.group(1)[0] not in _NOT_NAME
-            and n.group(1)[-1] not in _NOT_NAME
+            and (n.group(1)[-1] not in _NOT_NAME or _ORDINAL.search(n.group(1)) is not None)
             and n.group() not in question
             for n in names
         ):
@@ -498,7 +504,8 @@ def role_missing(question: str, text: str) -> bool:
     return m is not None and m.group(1) not in text
 
 
-_ADMIN_END = re.compile(r"(?:自治区|自治州|省|市|县|区|州|镇|乡|村|街道)$")
+_ADMIN_END = re.compile(r"(?:自治区|自治州|地区|省|市|县|区|州|镇|乡|村|街道)$")
+_PROVINCE_END = re.compile(r"(?:省|自治区)$")
 
 
 def place_missing(question: str, text: str) -> bool:
@@ -507,13 +514,24 @@ def place_missing(question: str, text: str) -> bool:
     ``text``, the suffix aside (大连 for 大连市): a hit about another city's 妇联 does not
     answer. Places named without a suffix (美国, 辽宁) are left out: a question names
     them in passing far more often (on 10% of the right WebQA hits, against 0.5% for
-    suffixed ones). Both strings normalised."""
-    for word, flag in pos_tag(question):
-        if flag == "ns" and len(word) >= 3 and _ADMIN_END.search(word):
-            core = _ADMIN_END.sub("", word)
-            if word not in text and (len(core) < 2 or core not in text):
-                return True
+    suffixed ones). A province named before a place the text holds ("福建省福州市的简称")
+    only says where that place is, and a region (香港地区) is its name. Both strings
+    normalised."""
+    places = [
+        word
+        for word, flag in pos_tag(question)
+        if flag == "ns" and len(word) >= 3 and _ADMIN_END.search(word)
+    ]
+    held = [_place_held(word, text) for word in places]
+    for word, found in zip(places, held, strict=True):
+        if not found and not (_PROVINCE_END.search(word) and any(held)):
+            return True
     return False
+
+
+def _place_held(word: str, text: str) -> bool:
+    core = _ADMIN_END.sub("", word)
+    return word in text or (len(core) >= 2 and core in text)
 
 
 def _trim(sentence: str, start: int, end: int) -> Span:

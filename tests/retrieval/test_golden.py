@@ -52,7 +52,7 @@ def test_seed_dev_in_corpus_questions(page_retriever: Retriever) -> None:
     # README "Trust"), every gold in the top 3
     assert at1 >= 12
     # every right answer confident (the least, "楼道妇女微家的成员在商量什么事情？" and
-    # "扬中市妇联在采访中提出了什么工作理念？", at 0.10 against the default 0.09:
+    # "扬中市妇联在采访中提出了什么工作理念？", at 0.10 against the default 0.095:
     # loosely worded, half their words absent from the answer; README "Trust")
     assert confident == 13
 
@@ -112,6 +112,10 @@ NEAR_MISS = {
     "decline-near-miss-court-president": "广西壮族自治区高级人民法院院长是谁？",
     "decline-near-miss-orchid-acreage": "百草坪村种了多少亩兰花？",  # no 亩 at all
     "decline-near-miss-prize-money": "怒江州女性职业技能大赛一等奖能拿多少奖金？",
+    # the model alone was confident on these; a check vetoes them (_features.VETO)
+    "decline-near-miss-academicians": "四川省女科技工作者协会的会员里有多少名院士？",
+    "decline-near-miss-which-village": "潘月娥的月娥竹艺工坊在天荒坪镇哪个村？",
+    "decline-near-miss-elders-served": "湖里区“银龄之家”累计服务了多少名老人？",
 }
 OUT_OF_ARCHIVE = {
     "decline-out-weather": "明天北京会下雨吗？",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from newsqa.index import ConfigError
-from newsqa.retrieval._features import DEFINITION, QUESTION, TERMS, VERDICT
+from newsqa.retrieval._features import DEFINITION, QUESTION, TERMS, VERDICT, VETO
 from newsqa.retrieval._models import MODELS_PATH, load_models, parse_models
 
 
@@ -29,6 +29,20 @@ def test_confidence_is_a_probability() -> None:
     models = load_models()
     for features in (np.zeros(len(VERDICT)), np.full(len(VERDICT), 100.0)):
         assert 0.0 <= models.confidence(features) <= 1.0
+
+
+def test_a_check_that_the_hit_cannot_answer_declines_on_its_own() -> None:
+    models = load_models()
+    # the most confident row the model allows, then each vetoing check set on it
+    sure = np.where(models.verdict > 0, 100.0, -100.0) * models.verdict_scale
+    sure = sure + models.verdict_mean
+    for name in VETO:
+        sure[VERDICT.index(name)] = 0.0
+    assert models.confidence(sure) > 0.99
+    for name in VETO:
+        vetoed = sure.copy()
+        vetoed[VERDICT.index(name)] = 1.0
+        assert models.confidence(vetoed) == 0.0, name
 
 
 def test_a_file_for_other_features_is_refused() -> None:

@@ -196,6 +196,15 @@ def test_place_missing_reads_the_places_the_question_names() -> None:
     assert not place_missing(normalize("美国哪家公司开通了维权热线？"), text)
 
 
+def test_a_province_before_a_held_place_only_locates_it() -> None:
+    text = normalize("福州市简称榕，也称榕城。")
+    assert not place_missing(normalize("福建省福州市简称是什么？"), text)
+    assert place_missing(normalize("福建省泉州市简称是什么？"), text)
+    # a region is named by its name: 香港 for 香港地区
+    question = normalize("香港地区的哪位演员主演了这部剧？")
+    assert not place_missing(question, normalize("香港演员主演。"))
+
+
 def test_a_share_asks_for_a_percentage_not_a_count() -> None:
     question = normalize("电商从业者中女性占了多大比例？")
     assert not unit_missing(question, normalize("其中女性占比达到70%。"))
@@ -222,3 +231,16 @@ def test_a_named_venue_is_needed_for_which_hotel() -> None:
     question = normalize("大会在成都哪家酒店举行？")
     assert unit_missing(question, normalize("首届大会在成都举行，200余人参会。"))
     assert not unit_missing(question, normalize("首届大会在成都锦江宾馆举行。"))
+
+
+def test_a_verb_tagged_as_a_noun_is_not_the_counted_noun() -> None:
+    # jieba tags 参赛 as a noun: the text must hold one of 女选手 / 参赛 with the number
+    question = normalize("大赛有多少名女选手参赛？")
+    assert not unit_missing(question, normalize("来自4个县的216名女选手同台竞技。"))
+    assert unit_missing(question, normalize("来自4个县的216名评委到场。"))
+
+
+def test_a_name_ending_in_an_ordinal_is_a_named_venue() -> None:
+    question = normalize("联盟由哪家医院和区妇联共同发起？")
+    assert not unit_missing(question, normalize("联盟由苏州大学附属第一医院和区妇联共同发起。"))
+    assert unit_missing(question, normalize("联盟由同一医院的医生发起。"))
