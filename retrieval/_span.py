@@ -438,8 +438,9 @@ def unit_missing(question: str, text: str) -> bool:
     if measured is not None and measured.search(text) is None:
         return True
     if q.kind == "number" and _RATIO_Q.search(question) is None and not _PHONE_Q.search(question):
-        counted = [c for c in _counted(question, q.wh[1]) if c in text]
-        if _counted(question, q.wh[1]) and (
+        nouns = _counted(question, q.wh[1])
+        counted = [c for c in nouns if c in text]
+        if nouns and (
             not counted
             or (
                 measured is not None
@@ -514,9 +515,9 @@ def place_missing(question: str, text: str) -> bool:
     ``text``, the suffix aside (大连 for 大连市): a hit about another city's 妇联 does not
     answer. Places named without a suffix (美国, 辽宁) are left out: a question names
     them in passing far more often (on 10% of the right WebQA hits, against 0.5% for
-    suffixed ones). A province named before a place the text holds ("福建省福州市的简称")
-    only says where that place is, and a region (香港地区) is its name. Both strings
-    normalised."""
+    suffixed ones). A province named beside another place that the text holds
+    ("福建省福州市的简称") only says where that place is, and a region (香港地区) is
+    named by its name. Both strings normalised."""
     places = [
         word
         for word, flag in pos_tag(question)
