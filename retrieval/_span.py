@@ -439,13 +439,9 @@ def unit_missing(question: str, text: str) -> bool:
         return True
     if q.kind == "number" and _RATIO_Q.search(question) is None and not _PHONE_Q.search(question):
         nouns = _counted(question, q.wh[1])
-        counted = [c for c in nouns if c in text]
-        if nouns and (
-            not counted
-            or (
-                measured is not None
-                and not any(_counted_together(text, measured, c) for c in counted)
-            )
+        held = [c for c in nouns if c in text]
+        if nouns and not any(
+            measured is None or _counted_together(text, measured, c) for c in held
         ):
             return True
     money = q.kind == "number" and not q.measure and _MONEY_Q.search(question) is not None
