@@ -18,7 +18,8 @@ Reported per split and per half (``tune`` / ``heldout``, by a hash of the questi
 tune only on ``tune``): ``contain`` (share of the hits whose highlight holds a gold
 answer), ``marked`` (share with an answer phrase), ``EM`` and ``F1`` (exact match and
 character F1 of the phrase against the best gold answer, over all hits holding an
-answer, an unmarked phrase counting 0), and the mean time of one ``locate`` call.
+answer, an unmarked phrase counting 0), ``chars`` (the highlight's mean length in
+characters) and the mean time of one ``locate`` call.
 Strings are compared after :func:`newsqa.index.content_chars` (normalised: NFKC,
 Traditional to Simplified, lower case, letters and digits only). From the repository
 root::
@@ -65,6 +66,7 @@ class _Tally:
     em: int = 0
     f1: float = 0.0
     seconds: float = 0.0
+    chars: int = 0
     misses: list[str] = field(default_factory=list)
 
 
@@ -144,6 +146,7 @@ def _score(case: _Case, tally: _Tally, keep_misses: int) -> None:
     t0 = time.perf_counter()
     (hs, he), answer = locate(case.question, case.text, case.idf)
     tally.seconds += time.perf_counter() - t0
+    tally.chars += he - hs
     hit = any(g in content_chars(case.text[hs:he]) for g in golds)
     tally.new += hit
     phrase = ""
@@ -163,7 +166,7 @@ def _row(name: str, t: _Tally) -> str:
     n = max(t.n, 1)
     return (
         f"| {name:<22} | {t.n:>5} | {t.old / n:6.1%} | {t.new / n:6.1%} | {t.marked / n:6.1%} "
-        f"| {t.em / n:6.1%} | {t.f1 / n:6.1%} | {t.seconds / n * 1000:5.2f} |"
+        f"| {t.em / n:6.1%} | {t.f1 / n:6.1%} | {t.chars / n:5.1f} | {t.seconds / n * 1000:5.2f} |"
     )
 
 
@@ -175,8 +178,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--misses", type=int, default=0, help="print this many misses (tune half)")
     args = parser.parse_args(argv)
     print(
-        "| split                  |     n | old    | contain| marked | EM     | F1     | ms    |\n"
-        "| ---------------------- | ----- | ------ | ------ | ------ | ------ | ------ | ----- |"
+        "| split                  |     n | old    | contain| marked | EM     | F1     "
+        "| chars | ms    |\n"
+        "| ---------------------- | ----- | ------ | ------ | ------ | ------ | ------ "
+        "| ----- | ----- |"
     )
     for prefix in args.prefixes:
         halves = {"tune": _Tally(), "heldout": _Tally()}

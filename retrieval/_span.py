@@ -669,6 +669,26 @@ def _context_match(left: str, right: str, sentence: str) -> float:
     return got / want if want else 0.0
 
 
+def _full_sentences(text: str) -> list[Span]:
+    """:func:`newsqa.index.split_sentences` with clauses ended by ``；`` joined to the next.
+
+    A semicolon parts the clauses of one sentence (a list of facts about one subject,
+    which the later clauses no longer name), so the highlight is the whole sentence.
+    """
+    out: list[Span] = []
+    joining = False
+    for start, end in split_sentences(text) or [(0, len(text))]:
+        if joining and out:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+        joining = _CLAUSE_END.search(text[start:end]) is not None
+    return out
+
+
+_CLAUSE_END = re.compile(r"[；;][”’」』）)]*\s*$")
+
+
 def locate(
     question: str,
     text: str,
@@ -681,10 +701,12 @@ def locate(
     ``question`` is normalised (:func:`newsqa.index.normalize`); ``idf`` maps the
     question's distinct normalised tokens to their IDF, as for
     :func:`~newsqa.retrieval._scoring.best_sentence`. The highlight is one sentence of
-    ``text`` (a text without sentence ends is one sentence), stripped of surrounding
-    whitespace; the answer span, when the question asks for something the sentence
-    holds, lies inside it. ``sentence_scores``, one per sentence of
-    :func:`newsqa.index.split_sentences` of ``text``, are added to the sentence scores.
+    ``text`` (clauses ended by ``；`` belong to the next: :func:`_full_sentences`; a
+    text without sentence ends is one sentence), or two neighbours when the question
+    asks for a phrase of a type the best sentence lacks and the one before or after it
+    holds; it is stripped of surrounding whitespace. The answer span, when the question
+    asks for something the highlight holds, lies inside it. ``sentence_scores``, one
+    per sentence of :func:`_full_sentences` of ``text``, are added to the scores.
     """
     if not text.strip():
         return (0, 0), None
@@ -695,7 +717,7 @@ def locate(
         while j > 0 and owner[j - 1] >= i:
             j -= 1
         inv[i] = j
-    spans = split_sentences(text) or [(0, len(text))]
+    spans = _full_sentences(text)
     q = analyse(question)
     sentences = [norm[inv[start] : inv[end]] for start, end in spans]
     scores = _sentence_scores(question, q, sentences, idf)
@@ -704,22 +726,39 @@ def locate(
             s + (sentence_scores[i] if i < len(sentence_scores) else 0.0)
             for i, s in enumerate(scores)
         ]
-    if q.kind in _KINDS and _WEIGHTS["typed"]:
-        qflat = _PUNCT.sub("", question)
-        for i in sorted(range(len(scores)), key=lambda i: -scores[i])[: int(_WEIGHTS["shortlist"])]:
-            if any(
+    qflat = _PUNCT.sub("", question)
+    typed: list[bool | None] = [None] * len(spans)
+
+    def holds_typed(i: int) -> bool:
+        if typed[i] is None:
+            typed[i] = any(
                 _fits(k, q.kind) >= 1.0 and sentences[i][a:b] not in qflat
                 for a, b, k in _typed(sentences[i], q.kind, q.measure)
-            ):
+            )
+        return bool(typed[i])
+
+    if q.kind in _KINDS and _WEIGHTS["typed"]:
+        for i in sorted(range(len(scores)), key=lambda i: -scores[i])[: int(_WEIGHTS["shortlist"])]:
+            if holds_typed(i):
                 scores[i] += _WEIGHTS["typed"]
     best_i = max(range(len(spans)), key=lambda i: (scores[i], -i))
     start, end = spans[best_i]
-    sentence = sentences[best_i]
+    phrase_i = best_i
+    if q.kind in _KINDS and not holds_typed(best_i):
+        # The question's words point at a sentence with nothing of the asked type; a
+        # neighbour that has one often states the fact about it ("同年", "该岛"): the
+        # highlight spans both and the phrase is looked for in the neighbour.
+        for k in (best_i - 1, best_i + 1):
+            if 0 <= k < len(spans) and holds_typed(k):
+                phrase_i = k
+                start, end = min(start, spans[k][0]), max(end, spans[k][1])
+                break
+    sentence = sentences[phrase_i]
     answer: Span | None = None
     found = _phrase(question, q, sentence, idf)
     if found is not None:
         a, b = found
-        at = inv[start]
+        at = inv[spans[phrase_i][0]]
         answer = (owner[at + a], owner[at + b - 1] + 1)
     while start < end and text[start].isspace():
         start += 1

@@ -89,10 +89,29 @@ def test_the_phrase_never_repeats_the_question() -> None:
 
 
 def test_sentence_scores_can_overrule() -> None:
-    qnorm = normalize("这座大桥全长多少米？")
+    qnorm = normalize("这座大桥通行什么？")
     idf = {t: 3.0 for t in tokenize(qnorm, normalized=True)}
-    (start, end), _ = locate(qnorm, BRIDGE, idf, sentence_scores=[0.0, 0.0, 10.0])
-    assert BRIDGE[start:end] == "桥上每天通行车辆很多。"
+    (start, end), _ = locate(qnorm, BRIDGE, idf, sentence_scores=[10.0, 0.0, 0.0])
+    assert BRIDGE[start:end] == "这座大桥位于江边。"
+
+
+def test_a_neighbour_with_the_asked_phrase_joins_the_highlight() -> None:
+    text = "这座大桥于1998年动工。同年，大桥的设计获得了国家大奖。桥上每天通行车辆很多。"
+    highlight, answer = _ask("大桥的设计在哪一年获得了国家大奖？", text)
+    assert highlight == "这座大桥于1998年动工。同年，大桥的设计获得了国家大奖。"
+    assert answer == "1998年"
+
+
+def test_a_sentence_holding_the_phrase_stands_alone() -> None:
+    highlight, answer = _ask("大桥哪一年建成通车？", BRIDGE)
+    assert highlight == "大桥全长1200米，于2001年建成通车。"
+    assert answer == "2001年"
+
+
+def test_clauses_ended_by_a_semicolon_belong_to_one_sentence() -> None:
+    text = "该馆藏书十万册；其中古籍三千册，善本三百册。馆长是李明。"
+    highlight, _ = _ask("古籍有多少册？", text)
+    assert highlight == "该馆藏书十万册；其中古籍三千册，善本三百册。"
 
 
 @pytest.mark.parametrize("text", ["", "   ", "没有句号的一段话"])
