@@ -32,7 +32,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from newsqa.index import normalize, pos_tag, split_sentences
 
@@ -669,6 +669,9 @@ def _context_match(left: str, right: str, sentence: str) -> float:
     return got / want if want else 0.0
 
 
+_CLAUSE_END = re.compile(r"[；;][”’」』）)]*\s*$")
+
+
 def _full_sentences(text: str) -> list[Span]:
     """:func:`newsqa.index.split_sentences` with clauses ended by ``；`` joined to the next.
 
@@ -678,15 +681,12 @@ def _full_sentences(text: str) -> list[Span]:
     out: list[Span] = []
     joining = False
     for start, end in split_sentences(text) or [(0, len(text))]:
-        if joining and out:
+        if joining:
             out[-1] = (out[-1][0], end)
         else:
             out.append((start, end))
         joining = _CLAUSE_END.search(text[start:end]) is not None
     return out
-
-
-_CLAUSE_END = re.compile(r"[；;][”’」』）)]*\s*$")
 
 
 def locate(
@@ -727,15 +727,13 @@ def locate(
             for i, s in enumerate(scores)
         ]
     qflat = _PUNCT.sub("", question)
-    typed: list[bool | None] = [None] * len(spans)
 
+    @cache
     def holds_typed(i: int) -> bool:
-        if typed[i] is None:
-            typed[i] = any(
-                _fits(k, q.kind) >= 1.0 and sentences[i][a:b] not in qflat
-                for a, b, k in _typed(sentences[i], q.kind, q.measure)
-            )
-        return bool(typed[i])
+        return any(
+            _fits(k, q.kind) >= 1.0 and sentences[i][a:b] not in qflat
+            for a, b, k in _typed(sentences[i], q.kind, q.measure)
+        )
 
     if q.kind in _KINDS and _WEIGHTS["typed"]:
         for i in sorted(range(len(scores)), key=lambda i: -scores[i])[: int(_WEIGHTS["shortlist"])]:
