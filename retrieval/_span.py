@@ -60,6 +60,7 @@ _DATE = re.compile(
     rf"|{_NUM}月(?:{_NUM}[日号]|初[{_CN}]{{1,2}})?|{_NUM}[日号]"
 )
 _TITLE = re.compile(r"《[^《》]{1,40}》")
+_RANGE = re.compile(r"\s*(?:至|到|[-－–—~～]{1,2})\s*")
 _QUOTE = re.compile(r"[“「『\"]([^“”「」『』\"]{1,30})[”」』\"]")
 _PUNCT = re.compile(r"[\s,，、。;；:：!！?？()（）\[\]【】“”「」『』\"'·]+")
 
@@ -187,7 +188,10 @@ def _typed(sentence: str, kind: str, measure: str) -> tuple[tuple[int, int, str]
     """
     out: list[tuple[int, int, str]] = []
     for m in _DATE.finditer(sentence):
-        out.append((m.start(), m.end(), "date"))
+        if out and _RANGE.fullmatch(sentence, out[-1][1], m.start()):  # 10月2日至4日: one
+            out[-1] = (out[-1][0], m.end(), "date")
+        else:
+            out.append((m.start(), m.end(), "date"))
     unit = f"{re.escape(measure)}|{_UNIT}" if measure else _UNIT
     for m in re.finditer(rf"(?:约|大约|近|超过|逾|共|达)?{_NUM}(?:多|余)?(?:{unit})?", sentence):
         if m.end() - m.start() >= 1 and not any(s <= m.start() < e for s, e, _ in out):
@@ -614,6 +618,7 @@ _WEIGHTS: dict[str, float] = {
     "anchor": 0.4,  # share of the words around the interrogative held verbatim
     "typed": 0.3,  # the sentence holds a phrase of the asked type
     "shortlist": 3,  # how many leading sentences are checked for that phrase
+    "tie": 0.1,  # a neighbour scoring within this of the best joins the highlight
 }
 """How a sentence's score is made up (tuned on the tune half of CMRC and DRCD dev:
 ``benchmarks/localise.py``)."""
@@ -749,6 +754,13 @@ def locate(
         for k in (best_i - 1, best_i + 1):
             if 0 <= k < len(spans) and holds_typed(k):
                 phrase_i = k
+                start, end = min(start, spans[k][0]), max(end, spans[k][1])
+                break
+    if phrase_i == best_i:
+        # A neighbour that the question's words match about as well: which of the two
+        # holds the answer is not known, so the highlight shows both.
+        for k in (best_i - 1, best_i + 1):
+            if 0 <= k < len(spans) and 0 < scores[k] >= scores[best_i] - _WEIGHTS["tie"]:
                 start, end = min(start, spans[k][0]), max(end, spans[k][1])
                 break
     sentence = sentences[phrase_i]

@@ -9,7 +9,8 @@ local path. It runs on torch (any device) or, for a faster CPU, on the ONNX expo
 
 Passages are batched by token count: tokenised once, sorted longest first, and cut
 into batches of at most ``batch_size`` passages and ``batch_tokens`` padded tokens, so
-little of each batch is padding; rows go back to the input order. Building uses every
+little of each batch is padding; rows go back to the input order (the int8 runtime then
+runs each row alone, so a text's vector never depends on its batch). Building uses every
 core (``threads``), answering ``query_threads``. Every vector is float32 and
 L2-normalised on every device and backend, so a dot product is the cosine.
 
@@ -274,7 +275,12 @@ class Embedder:
             onnx_file = ensure_onnx_export(source, export_dir(cache, source, weights), cfg.quantize)
             self._device = device
             if backend == "onnx":
-                return OnnxEncoder(onnx_file, threads_hint=self._threads, device=device)
+                return OnnxEncoder(
+                    onnx_file,
+                    threads_hint=self._threads,
+                    device=device,
+                    row_by_row=cfg.quantize == "int8",  # batch-dependent scales otherwise
+                )
             return OpenVinoEncoder(onnx_file, threads_hint=self._threads)
         except (ModelError, ConfigError):
             raise

@@ -85,14 +85,13 @@ def ensure_bundled_model(cache_dir: str | Path) -> Path:
     """
     target = bundled_model_dir(cache_dir)
     if _is_complete(target):
+        _sweep_stale(target)
         return target
     source = _bundled_file()
     logger.info("converting the bundled multilingual-e5-small weights once to %s", target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        for stale in target.parent.glob(f".{target.name}.*"):  # left by a killed conversion
-            if time.time() - stale.stat().st_mtime > _STALE_SECONDS:
-                shutil.rmtree(stale, ignore_errors=True)
+        _sweep_stale(target)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     except OSError as exc:
         raise ModelError(f"cannot write the model cache {target.parent}: {exc}") from exc
@@ -117,6 +116,23 @@ def ensure_bundled_model(cache_dir: str | Path) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _sweep_stale(target: Path) -> None:
+    """Remove temporary siblings of ``target`` that a killed conversion left behind.
+
+    A conversion removes its own folder on any exception, Ctrl-C included; only a
+    killed process leaves one. Folders younger than ``_STALE_SECONDS`` may belong to a
+    conversion still running in another process and are kept.
+    """
+    try:
+        leftovers = list(target.parent.glob(f".{target.name}.*"))
+        for stale in leftovers:
+            if time.time() - stale.stat().st_mtime > _STALE_SECONDS:
+                logger.info("removing %s, left by a conversion that was killed", stale)
+                shutil.rmtree(stale, ignore_errors=True)
+    except OSError:  # a read-only cache or a race with another sweep: harmless
+        pass
 
 
 def _is_complete(path: Path) -> bool:

