@@ -707,11 +707,13 @@ def locate(
     question's distinct normalised tokens to their IDF, as for
     :func:`~newsqa.retrieval._scoring.best_sentence`. The highlight is one sentence of
     ``text`` (clauses ended by ``；`` belong to the next: :func:`_full_sentences`; a
-    text without sentence ends is one sentence), or two neighbours when the question
+    text without sentence ends is one sentence), or two neighbours: when the question
     asks for a phrase of a type the best sentence lacks and the one before or after it
-    holds; it is stripped of surrounding whitespace. The answer span, when the question
-    asks for something the highlight holds, lies inside it. ``sentence_scores``, one
-    per sentence of :func:`_full_sentences` of ``text``, are added to the scores.
+    holds, or else when a neighbour scores within ``_WEIGHTS["tie"]`` of the best (the
+    better of two such); it is stripped of surrounding whitespace. The answer span,
+    when the question asks for something the highlight holds, lies inside it.
+    ``sentence_scores``, one per sentence of :func:`_full_sentences` of ``text``, are
+    added to the scores.
     """
     if not text.strip():
         return (0, 0), None
@@ -758,11 +760,15 @@ def locate(
                 break
     if phrase_i == best_i:
         # A neighbour that the question's words match about as well: which of the two
-        # holds the answer is not known, so the highlight shows both.
-        for k in (best_i - 1, best_i + 1):
-            if 0 <= k < len(spans) and 0 < scores[k] >= scores[best_i] - _WEIGHTS["tie"]:
-                start, end = min(start, spans[k][0]), max(end, spans[k][1])
-                break
+        # holds the answer is not known, so the highlight shows both (the better one).
+        ties = [
+            k
+            for k in (best_i - 1, best_i + 1)
+            if 0 <= k < len(spans) and 0 < scores[k] >= scores[best_i] - _WEIGHTS["tie"]
+        ]
+        if ties:
+            k = max(ties, key=lambda k: scores[k])  # the one before on equal scores
+            start, end = min(start, spans[k][0]), max(end, spans[k][1])
     sentence = sentences[phrase_i]
     answer: Span | None = None
     found = _phrase(question, q, sentence, idf)

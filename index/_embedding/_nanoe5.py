@@ -127,12 +127,15 @@ def _sweep_stale(target: Path) -> None:
     """
     try:
         leftovers = list(target.parent.glob(f".{target.name}.*"))
-        for stale in leftovers:
+    except OSError:  # an unreadable cache: nothing to sweep
+        return
+    for stale in leftovers:
+        try:  # one at a time: another sweep may have removed it already
             if time.time() - stale.stat().st_mtime > _STALE_SECONDS:
                 logger.info("removing %s, left by a conversion that was killed", stale)
                 shutil.rmtree(stale, ignore_errors=True)
-    except OSError:  # a read-only cache or a race with another sweep: harmless
-        pass
+        except OSError:
+            continue
 
 
 def _is_complete(path: Path) -> bool:

@@ -301,7 +301,7 @@ class OnnxEncoder:
         self._sessions: dict[int, Any] = {}
         self._lock = threading.Lock()
         self._pool: tuple[int, ThreadPoolExecutor] | None = None  # (workers, pool)
-        self._session(threads_hint)
+        self._session(1 if row_by_row else threads_hint)
         self.dim = int(meta.get("dim") or self.encode(["dim"], threads_hint).shape[1])
 
     def _session(self, threads: int) -> Any:
@@ -332,25 +332,29 @@ class OnnxEncoder:
         return self._tokens.lengths(texts)
 
     def encode(self, texts: Sequence[str], threads: int) -> Vectors:
-        if self._row_by_row and len(texts) > 1:
+        if self._row_by_row:
             return self._rows(texts, threads if threads > 0 else all_cores())
         out = self._session(threads).run(["sentence_embedding"], self._tokens.batch(texts))[0]
         return np.ascontiguousarray(out, dtype=np.float32)
 
     def _rows(self, texts: Sequence[str], threads: int) -> Vectors:
-        """Each text alone, on ``threads`` one-thread runs at a time (the same vectors)."""
+        """Each text alone on a one-thread session, ``threads`` of them at a time.
+
+        A single text (a question) runs on one thread too: the same session for every
+        text is what makes its vector the same in any batch and on any machine.
+        """
         session = self._session(1)
 
         def one(text: str) -> Any:
             return session.run(["sentence_embedding"], self._tokens.batch([text]))[0]
 
-        if threads == 1:
+        if threads == 1 or len(texts) == 1:
             rows = [one(t) for t in texts]
         else:
             with self._lock:
                 if self._pool is None or self._pool[0] != threads:
-                    if self._pool is not None:
-                        self._pool[1].shutdown(wait=False)
+                    # not shut down: a caller may still be mapping over it; its idle
+                    # workers end once it is collected
                     self._pool = (threads, ThreadPoolExecutor(threads, "newsqa-embed"))
                 pool = self._pool[1]
             rows = list(pool.map(one, texts))
@@ -359,11 +363,11 @@ class OnnxEncoder:
     def release_other_threads(self, keep: int) -> None:
         keep = keep if keep > 0 else all_cores()
         with self._lock:
+            if self._row_by_row:
+                keep = 1  # the one session every run uses
             for threads in [t for t in self._sessions if t != keep]:
                 del self._sessions[threads]
-            if self._pool is not None:
-                self._pool[1].shutdown(wait=False)  # made again at the next batch
-                self._pool = None
+            self._pool = None  # made again at the next batch (see _rows)
 
 
 def _no_telemetry(ort: Any) -> None:

@@ -80,6 +80,9 @@ def test_a_neighbour_matching_as_well_joins_the_highlight() -> None:
     # a sentence that holds the asked word too wins alone
     highlight, _ = _ask("李华有什么爱好？", "他住在北京。李华是一名教师，爱好书法。他住在上海。")
     assert highlight == "李华是一名教师，爱好书法。"
+    # an equal match two sentences away is no neighbour, and one sharing nothing never joins
+    highlight, _ = _ask("李华有什么爱好？", "李华住在北京。他是一名教师。李华喜欢书法。")
+    assert highlight == "李华住在北京。"
 
 
 def test_traditional_full_width_text_is_indexed_in_the_original() -> None:

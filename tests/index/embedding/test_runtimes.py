@@ -141,3 +141,82 @@ def test_onnx_int8_is_close_and_recorded(
     np.testing.assert_array_equal(reordered, batched)
     assert emb.identity() == {**real_embedder.identity(), "quantized": "onnx-int8"}
     assert emb.compatible_with(real_embedder.identity()) != ""
+
+
+# --------------------------------------------------------------------------- row by row
+
+
+def _fake_onnx(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A fake onnxruntime whose sessions record their thread count and embed by text."""
+    import sys
+    from types import SimpleNamespace
+
+    from newsqa.index._embedding import _runtimes
+
+    threads: list[int] = []
+
+    class Options:
+        intra_op_num_threads = 0
+
+        def add_session_config_entry(self, key: str, value: str) -> None:
+            pass
+
+    class Session:
+        def __init__(self, path: str, opts: Options, providers: object) -> None:
+            threads.append(opts.intra_op_num_threads)
+
+        def run(self, names: list[str], feeds: dict[str, list[str]]) -> list[np.ndarray]:
+            [text] = feeds["texts"]  # row by row: always one text
+            if "坏" in text:
+                raise RuntimeError("onnxruntime failed")
+            return [np.array([[len(text), ord(text[0])]], dtype=np.float32)]
+
+    fake = SimpleNamespace(
+        SessionOptions=Options,
+        GraphOptimizationLevel=SimpleNamespace(ORT_ENABLE_ALL=99),
+        InferenceSession=Session,
+    )
+    monkeypatch.setitem(sys.modules, "onnxruntime", fake)
+    monkeypatch.setattr(
+        _runtimes,
+        "_Tokens",
+        lambda folder, meta: SimpleNamespace(
+            max_length=8,
+            batch=lambda texts: {"texts": list(texts)},
+            lengths=lambda texts: [len(t) for t in texts],
+        ),
+    )
+    return threads
+
+
+def test_row_by_row_keeps_the_order_on_one_thread_sessions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsqa.index._embedding._runtimes import OnnxEncoder
+
+    threads = _fake_onnx(monkeypatch)
+    enc = OnnxEncoder(tmp_path / "m.onnx", threads_hint=4, meta={"dim": 2}, row_by_row=True)
+    texts = ["甲", "乙乙", "丙丙丙", "丁", "戊戊"] * 5
+    want = np.array([[len(t), ord(t[0])] for t in texts], dtype=np.float32)
+    for n in (4, 2, 1, 3):  # a pool per thread count, made again when it changes
+        np.testing.assert_array_equal(enc.encode(texts, n), want)
+    np.testing.assert_array_equal(enc.encode(["乙乙"], 4), want[1:2])
+    enc.release_other_threads(2)
+    np.testing.assert_array_equal(enc.encode(texts, 2), want)
+    assert set(threads) == {1}  # every run, a question's too, on a one-thread session
+    with pytest.raises(RuntimeError, match="onnxruntime failed"):  # out of the pool as is
+        enc.encode(["甲", "坏", "乙"], 2)
+
+
+def test_embedder_turns_a_worker_failure_into_a_model_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsqa.index import ModelError
+    from newsqa.index._embedding._runtimes import OnnxEncoder
+
+    _fake_onnx(monkeypatch)
+    enc = OnnxEncoder(tmp_path / "m.onnx", threads_hint=2, meta={"dim": 2}, row_by_row=True)
+    monkeypatch.setattr(Embedder, "_open", lambda self: enc)
+    emb = Embedder(ModelConfig(backend="onnx", quantize="int8", threads=2))
+    with pytest.raises(ModelError, match="onnxruntime failed"):
+        emb.encode_passages(["甲", "坏", "乙"])
