@@ -749,26 +749,22 @@ def locate(
     best_i = max(range(len(spans)), key=lambda i: (scores[i], -i))
     start, end = spans[best_i]
     phrase_i = best_i
+    near = [k for k in (best_i - 1, best_i + 1) if 0 <= k < len(spans)]
+    joined: int | None = None
     if q.kind in _KINDS and not holds_typed(best_i):
         # The question's words point at a sentence with nothing of the asked type; a
         # neighbour that has one often states the fact about it ("同年", "该岛"): the
         # highlight spans both and the phrase is looked for in the neighbour.
-        for k in (best_i - 1, best_i + 1):
-            if 0 <= k < len(spans) and holds_typed(k):
-                phrase_i = k
-                start, end = min(start, spans[k][0]), max(end, spans[k][1])
-                break
-    if phrase_i == best_i:
+        joined = next((k for k in near if holds_typed(k)), None)
+        phrase_i = best_i if joined is None else joined
+    if joined is None:
         # A neighbour that the question's words match about as well: which of the two
-        # holds the answer is not known, so the highlight shows both (the better one).
-        ties = [
-            k
-            for k in (best_i - 1, best_i + 1)
-            if 0 <= k < len(spans) and 0 < scores[k] >= scores[best_i] - _WEIGHTS["tie"]
-        ]
-        if ties:
-            k = max(ties, key=lambda k: scores[k])  # the one before on equal scores
-            start, end = min(start, spans[k][0]), max(end, spans[k][1])
+        # holds the answer is not known, so the highlight shows both (the better one,
+        # the one before on equal scores).
+        ties = [k for k in near if 0 < scores[k] >= scores[best_i] - _WEIGHTS["tie"]]
+        joined = max(ties, key=lambda k: scores[k], default=None)
+    if joined is not None:
+        start, end = min(start, spans[joined][0]), max(end, spans[joined][1])
     sentence = sentences[phrase_i]
     answer: Span | None = None
     found = _phrase(question, q, sentence, idf)
