@@ -41,8 +41,8 @@ from pathlib import Path
 
 from newsqa.index import content_chars, normalize, tokenize
 from newsqa.index._ingest._chunk import windows
+from newsqa.retrieval._highlight import locate
 from newsqa.retrieval._scoring import best_sentence
-from newsqa.retrieval._span import locate
 
 DEFAULT = ("../shared/eval/cmrc2018_dev", "../shared/eval/drcd_dev")
 MAX_CHARS = 300

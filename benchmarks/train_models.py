@@ -64,9 +64,9 @@ from tqdm import tqdm
 from newsqa.index import Chunk, Config, content_chars, normalize, tokenize
 from newsqa.retrieval import Retriever
 from newsqa.retrieval._features import DEFINITION, VERDICT, verdict_features
+from newsqa.retrieval._highlight import locate
 from newsqa.retrieval._models import Models, parse_models
 from newsqa.retrieval._retriever import _fused_order, _idf, _signals
-from newsqa.retrieval._span import locate
 
 FloatArray = npt.NDArray[np.float64]
 logger = logging.getLogger("train_models")

@@ -4,7 +4,8 @@ Pure functions of arrays and strings (no index, no model), shared by the served
 :class:`~newsqa.retrieval.Retriever` and the offline trainer
 (``benchmarks/train_models.py``), so a model is always trained on exactly what it is
 served with. :data:`DEFINITION` is a digest of this module's source and of
-:mod:`._span`'s (the verdict reads the answer phrase, the slot and the unit off it): a
+:mod:`._span`'s and :mod:`._highlight`'s (the verdict reads the answer phrase, the slot
+and the unit off them): a
 shipped model records the digest it was trained against, and a test fails when they
 differ (retrain).
 
@@ -129,11 +130,12 @@ measure word, the asked office unnamed, another city), whatever else it matches.
 logistic model alone weighs them against everything else and still answered 12 of
 the 41 near misses it was confident on in the pool with ``unit_missing`` set."""
 
+_DEFINED_BY = ("_features.py", "_span.py", "_highlight.py")
 DEFINITION = hashlib.sha256(
-    b"".join((Path(__file__).parent / name).read_bytes() for name in ("_features.py", "_span.py"))
+    b"".join((Path(__file__).parent / name).read_bytes() for name in _DEFINED_BY)
 ).hexdigest()[:16]
-"""Digest of this module and :mod:`._span`: a trained model is stale when it records
-another one."""
+"""Digest of this module, :mod:`._span` and :mod:`._highlight`: a trained model is stale
+when it records another one."""
 
 
 def question_features(

@@ -42,9 +42,9 @@ from newsqa.index import (
 
 from ._answer import Answer, Hit
 from ._features import candidate_features, question_features, ranking_matrix, verdict_features
+from ._highlight import locate
 from ._models import load_models
 from ._scoring import coverage, fuse, proximity
-from ._span import locate
 
 __all__ = ["Retriever"]
 

@@ -1,22 +1,19 @@
-"""Where in a hit the answer is: the sentence to highlight and the phrase to mark.
+"""What a question asks for, and the phrase in a sentence that answers it.
 
-:func:`locate` is a pure function of the question, the chunk's text and the question's
-IDF weights (no index, no model). It
+Pure functions of the question and a text (no index, no model); which sentence of a
+hit holds the answer is for :mod:`._highlight` (:func:`~._highlight.locate`) to say.
+This module
 
 1. reads the *answer type* off the question's interrogative: a person (谁, 哪位), a
    number (多少, 几 + measure word, 多大), a date or time (何时, 哪一年, 什么时候), a
    place (哪里, 哪个国家), a title (哪部, 什么作品) or, for 什么 / 哪个 / 哪 and the
    like, a phrase of any kind;
-2. scores each sentence by the IDF-weighted question words it holds (a word found in
-   fewer of the chunk's sentences counts more, a word of the chunk's opening sentence,
-   its topic, much less: later sentences refer to the topic without naming it), the
-   question's character bigrams, the words around the interrogative held verbatim,
-   and whether it holds a phrase of the asked type;
-3. in the best sentence, picks the candidate phrase (numbers, dates, quantities with
-   their measure word, 《titles》, quotations, and jieba's person / place / organisation
-   names) that fits the type and stands where the question's own context puts it: the
-   words just before and after the interrogative in the question are looked up in
-   the sentence, and the answer is what lies between them.
+2. finds a sentence's candidate phrases (numbers, dates, quantities with their measure
+   word, 《titles》, quotations, and jieba's person / place / organisation names);
+3. in the sentence :mod:`._highlight` chose, picks the candidate (:func:`_phrase`) that
+   fits the type and stands where the question's own context puts it: the words just
+   before and after the interrogative in the question are looked up in the sentence,
+   and the answer is what lies between them.
 
 The same reading of the question checks a hit for the verdict: :func:`slot_score`
 (how well a text fills the asked slot next to the question's words) and
@@ -28,15 +25,14 @@ Spans index the *original* text; matching happens on the normalised form
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from newsqa.index import normalize, pos_tag, split_sentences
 
-__all__ = ["analyse", "locate", "place_missing", "role_missing", "slot_score", "unit_missing"]
+__all__ = ["analyse", "place_missing", "role_missing", "slot_score", "unit_missing"]
 
 Span = tuple[int, int]
 
@@ -507,6 +503,33 @@ def role_missing(question: str, text: str) -> bool:
 
 _ADMIN_END = re.compile(r"(?:自治区|自治州|地区|省|市|县|区|州|镇|乡|村|街道)$")
 _PROVINCE_END = re.compile(r"(?:省|自治区)$")
+_SUFFIX_START = re.compile(r"^[省市县区州镇乡村]")
+_PROVINCE_START = re.compile(
+    "^(?:北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南"
+    "|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆)"
+)
+"""A province-level name at the start of a place jieba read as one word (辽宁大连)."""
+
+
+def _named_places(question: str) -> list[str]:
+    """The places ``question`` names with an administrative suffix (大连市, 湖里区).
+
+    jieba sometimes reads a province and a city as one place and leaves the suffix to
+    the next word ("辽宁大连" + "市妇联"): the suffix is put back (辽宁大连市). Only
+    after a province's name: other words run into a suffix are not places (大洋 + 区,
+    海宁 + 市民).
+    """
+    tags = list(pos_tag(question))
+    out = []
+    for i, (word, flag) in enumerate(tags):
+        if flag != "ns":
+            continue
+        if _PROVINCE_START.match(word) and not _ADMIN_END.search(word) and i + 1 < len(tags):
+            m = _SUFFIX_START.match(tags[i + 1][0])
+            word += m.group(0) if m else ""
+        if len(word) >= 3 and _ADMIN_END.search(word):
+            out.append(word)
+    return out
 
 
 def place_missing(question: str, text: str) -> bool:
@@ -518,11 +541,7 @@ def place_missing(question: str, text: str) -> bool:
     suffixed ones). A province named beside another place that the text holds
     ("福建省福州市的简称") only says where that place is, and a region (香港地区) is
     named by its name. Both strings normalised."""
-    places = [
-        word
-        for word, flag in pos_tag(question)
-        if flag == "ns" and len(word) >= 3 and _ADMIN_END.search(word)
-    ]
+    places = _named_places(question)
     held = [_place_held(word, text) for word in places]
     for word, found in zip(places, held, strict=True):
         if not found and not (_PROVINCE_END.search(word) and any(held)):
@@ -532,7 +551,8 @@ def place_missing(question: str, text: str) -> bool:
 
 def _place_held(word: str, text: str) -> bool:
     core = _ADMIN_END.sub("", word)
-    return word in text or (len(core) >= 2 and core in text)
+    rest = _PROVINCE_START.sub("", core)  # 大连 for 辽宁大连市
+    return word in text or any(len(c) >= 2 and c in text for c in {core, rest})
 
 
 def _trim(sentence: str, start: int, end: int) -> Span:
@@ -611,169 +631,6 @@ def _aligned(
     return None
 
 
-_WEIGHTS: dict[str, float] = {
-    "local": 1.0,  # how much a word found in fewer of the chunk's sentences counts more
-    "topic": 0.1,  # the weight left to words of the chunk's first sentence (its topic)
-    "bigram": 0.4,  # share of the question's character bigrams
-    "anchor": 0.4,  # share of the words around the interrogative held verbatim
-    "typed": 0.3,  # the sentence holds a phrase of the asked type
-    "shortlist": 3,  # how many leading sentences are checked for that phrase
-    "tie": 0.1,  # a neighbour scoring within this of the best joins the highlight
-}
-"""How a sentence's score is made up (tuned on the tune half of CMRC and DRCD dev:
-``benchmarks/localise.py``)."""
-
-
 def _bigrams(text: str) -> set[str]:
     flat = _PUNCT.sub("", text)
     return {flat[i : i + 2] for i in range(len(flat) - 1)}
-
-
-def _sentence_scores(
-    question: str, q: _Question, sentences: Sequence[str], idf: Mapping[str, float]
-) -> list[float]:
-    """Per sentence: question words (rarer in the chunk count more), bigrams, context."""
-    n = len(sentences)
-    present = [{t for t in idf if t in s} for s in sentences]
-    spread = {t: sum(t in p for p in present) for t in idf}
-    denom = math.log(1 + n)
-    local = {t: (math.log(1 + n / spread[t]) / denom if spread[t] else 1.0) for t in idf}
-    weight = {t: idf[t] * (1 - _WEIGHTS["local"] + _WEIGHTS["local"] * local[t]) for t in idf}
-    if n > 1:  # the chunk's topic, named up front, is often left out where the answer is
-        head = sentences[0]
-        weight = {t: w * (_WEIGHTS["topic"] if t in head else 1.0) for t, w in weight.items()}
-    total = sum(idf.values()) or 1.0
-    qgrams = _bigrams(question[: q.wh[0]] + "|" + question[q.wh[1] :])
-    left = _PUNCT.sub("", question[: q.wh[0]])
-    right = _PUNCT.sub("", question[q.wh[1] :])
-    out = []
-    for sentence, terms in zip(sentences, present, strict=True):
-        score = sum(weight[t] for t in terms) / total
-        if qgrams:
-            score += _WEIGHTS["bigram"] * len(qgrams & _bigrams(sentence)) / len(qgrams)
-        score += _WEIGHTS["anchor"] * _context_match(left, right, sentence)
-        out.append(score)
-    return out
-
-
-def _context_match(left: str, right: str, sentence: str) -> float:
-    """Share of the words around the interrogative that ``sentence`` holds verbatim.
-
-    The longest tail of ``left`` (the question before the interrogative) and the
-    longest head of ``right`` (after it) found in the sentence, as a share of at most
-    eight characters each: a question written from the sentence keeps these.
-    """
-    got = 0
-    want = 0
-    for piece, tail in ((left[-8:], True), (right[:8], False)):
-        want += len(piece)
-        for n in range(len(piece), 1, -1):
-            if (piece[-n:] if tail else piece[:n]) in sentence:
-                got += n
-                break
-    return got / want if want else 0.0
-
-
-_CLAUSE_END = re.compile(r"[；;][”’」』）)]*\s*$")
-
-
-def _full_sentences(text: str) -> list[Span]:
-    """:func:`newsqa.index.split_sentences` with clauses ended by ``；`` joined to the next.
-
-    A semicolon parts the clauses of one sentence (a list of facts about one subject,
-    which the later clauses no longer name), so the highlight is the whole sentence.
-    """
-    out: list[Span] = []
-    joining = False
-    for start, end in split_sentences(text) or [(0, len(text))]:
-        if joining:
-            out[-1] = (out[-1][0], end)
-        else:
-            out.append((start, end))
-        joining = _CLAUSE_END.search(text[start:end]) is not None
-    return out
-
-
-def locate(
-    question: str,
-    text: str,
-    idf: Mapping[str, float],
-    *,
-    sentence_scores: Sequence[float] | None = None,
-) -> tuple[Span, Span | None]:
-    """``(highlight span, answer span or None)`` in the original ``text``.
-
-    ``question`` is normalised (:func:`newsqa.index.normalize`); ``idf`` maps the
-    question's distinct normalised tokens to their IDF, as for
-    :func:`~newsqa.retrieval._scoring.best_sentence`. The highlight is one sentence of
-    ``text`` (clauses ended by ``；`` belong to the next: :func:`_full_sentences`; a
-    text without sentence ends is one sentence), or two neighbours: when the question
-    asks for a phrase of a type the best sentence lacks and the one before or after it
-    holds, or else when a neighbour scores within ``_WEIGHTS["tie"]`` of the best (the
-    better of two such); it is stripped of surrounding whitespace. The answer span,
-    when the question asks for something the highlight holds, lies inside it.
-    ``sentence_scores``, one per sentence of :func:`_full_sentences` of ``text``, are
-    added to the scores.
-    """
-    if not text.strip():
-        return (0, 0), None
-    norm, owner = _mapped(text)
-    inv = [0] * (len(text) + 1)
-    j = len(norm)
-    for i in range(len(text), -1, -1):
-        while j > 0 and owner[j - 1] >= i:
-            j -= 1
-        inv[i] = j
-    spans = _full_sentences(text)
-    q = analyse(question)
-    sentences = [norm[inv[start] : inv[end]] for start, end in spans]
-    scores = _sentence_scores(question, q, sentences, idf)
-    if sentence_scores is not None:
-        scores = [
-            s + (sentence_scores[i] if i < len(sentence_scores) else 0.0)
-            for i, s in enumerate(scores)
-        ]
-    qflat = _PUNCT.sub("", question)
-
-    @cache
-    def holds_typed(i: int) -> bool:
-        return any(
-            _fits(k, q.kind) >= 1.0 and sentences[i][a:b] not in qflat
-            for a, b, k in _typed(sentences[i], q.kind, q.measure)
-        )
-
-    if q.kind in _KINDS and _WEIGHTS["typed"]:
-        for i in sorted(range(len(scores)), key=lambda i: -scores[i])[: int(_WEIGHTS["shortlist"])]:
-            if holds_typed(i):
-                scores[i] += _WEIGHTS["typed"]
-    best_i = max(range(len(spans)), key=lambda i: (scores[i], -i))
-    start, end = spans[best_i]
-    phrase_i = best_i
-    near = [k for k in (best_i - 1, best_i + 1) if 0 <= k < len(spans)]
-    joined: int | None = None
-    if q.kind in _KINDS and not holds_typed(best_i):
-        # The question's words point at a sentence with nothing of the asked type; a
-        # neighbour that has one often states the fact about it ("同年", "该岛"): the
-        # highlight spans both and the phrase is looked for in the neighbour.
-        joined = next((k for k in near if holds_typed(k)), None)
-        phrase_i = best_i if joined is None else joined
-    if joined is None:
-        # A neighbour that the question's words match about as well: which of the two
-        # holds the answer is not known, so the highlight shows both (the better one,
-        # the one before on equal scores).
-        ties = [k for k in near if 0 < scores[k] >= scores[best_i] - _WEIGHTS["tie"]]
-        joined = max(ties, key=lambda k: scores[k], default=None)
-    if joined is not None:
-        start, end = min(start, spans[joined][0]), max(end, spans[joined][1])
-    sentence = sentences[phrase_i]
-    answer: Span | None = None
-    found = _phrase(question, q, sentence, idf)
-    if found is not None:
-        a, b = found
-        at = inv[spans[phrase_i][0]]
-        answer = (owner[at + a], owner[at + b - 1] + 1)
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return (start, end), answer
